@@ -1,0 +1,174 @@
+package ticket
+
+import (
+	"fmt"
+	"time"
+)
+
+// Action names a change that can be asked of an existing ticket. The workflow's update and signal
+// names are these same words.
+type Action string
+
+// The actions on an existing ticket.
+const (
+	ActionComment  Action = "comment"
+	ActionAnswer   Action = "answer"
+	ActionAwait    Action = "await"
+	ActionClose    Action = "close"
+	ActionEscalate Action = "escalate"
+)
+
+// Actions lists every action.
+var Actions = []Action{ActionComment, ActionAnswer, ActionAwait, ActionClose, ActionEscalate}
+
+// Target returns the status that the action moves a ticket to, and false for actions that leave
+// the status as it is.
+func (a Action) Target() (Status, bool) {
+	switch a {
+	case ActionAnswer:
+		return StatusAnswered, true
+	case ActionAwait:
+		return StatusAwaiting, true
+	case ActionClose:
+		return StatusClosed, true
+	}
+	return "", false
+}
+
+// Command is one request to change a ticket. Who sent it and the IDs it needs come with it, so that
+// applying it is a pure function.
+type Command struct {
+	Action Action `json:"action"`
+	// Actor is who asked, recorded on every event the command writes.
+	Actor string `json:"actor,omitempty"`
+	// Comment is the comment's body: required for ActionComment, optional for the transitions.
+	Comment string `json:"comment,omitempty"`
+	// CommentID is the ID the comment gets; the caller chooses it so that a retry finds it again.
+	CommentID string `json:"comment_id,omitempty"`
+	// Author is shown on the comment; it defaults to Actor.
+	Author string `json:"author,omitempty"`
+	// Reason says why a ticket is closed or escalated.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Normalize trims the command's free text, as Validate and Apply expect.
+func (c Command) Normalize() Command {
+	c.Comment = trim(c.Comment)
+	c.Author = trim(c.Author)
+	c.Reason = trim(c.Reason)
+	c.Actor = trim(c.Actor)
+	return c
+}
+
+// Validate checks the command's own fields, normalized, whatever the ticket it is meant for. It
+// returns an EINVALID *Error listing every broken rule.
+func (c Command) Validate() error {
+	c = c.Normalize()
+	var v validator
+	switch c.Action {
+	case ActionComment, ActionAnswer, ActionAwait, ActionClose, ActionEscalate:
+	default:
+		v.add("action", fmt.Sprintf("unknown action %q", c.Action))
+	}
+	if c.Action == ActionComment {
+		v.text("body", c.Comment, 1, MaxBodyLen, true)
+	} else {
+		v.text("comment", c.Comment, 0, MaxBodyLen, true)
+	}
+	if c.Comment != "" && c.CommentID == "" {
+		v.add("comment_id", "must be set when a comment is given")
+	}
+	v.text("author", c.Author, 0, MaxPersonLen, false)
+	v.text("actor", c.Actor, 0, MaxPersonLen, false)
+	v.text("reason", c.Reason, 0, MaxReasonLen, false)
+	return v.err()
+}
+
+// Check reports whether t may take the command: its fields are valid and the lifecycle allows it.
+// It writes nothing, which is what a workflow's update validator needs.
+func (t Ticket) Check(c Command) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if to, ok := c.Action.Target(); ok {
+		if !t.Status.CanMoveTo(to) {
+			return &Error{Code: EINVALIDTRANSITION, Message: fmt.Sprintf(
+				"cannot %s a ticket that is %s: %s -> %s is not allowed", c.Action, t.Status, t.Status, to)}
+		}
+		return nil
+	}
+	if t.Status.IsFinal() {
+		return Errorf(ECLOSED, "cannot %s a ticket that is %s", c.Action, t.Status)
+	}
+	return nil
+}
+
+// Apply returns the change that the command makes to t at time now, or the error of Check. Events
+// come out unnumbered (Seq 0): the workflow, which owns the trail, numbers them.
+func (t Ticket) Apply(c Command, now time.Time) (Change, error) {
+	c = c.Normalize()
+	if err := t.Check(c); err != nil {
+		return Change{}, err
+	}
+	now = Timestamp(now)
+	actor := c.Actor
+	next := t
+	next.Version++
+	next.UpdatedAt = now
+	var ch Change
+
+	if c.Comment != "" {
+		author := c.Author
+		if author == "" {
+			author = actor
+		}
+		ch.Comment = &Comment{ID: c.CommentID, TicketID: t.ID, Body: c.Comment, Author: author, CreatedAt: now}
+		next.CommentsCount++
+		ch.Events = append(ch.Events, Event{Type: EventCommented, Actor: actor, At: now,
+			Data: map[string]any{"comment_id": c.CommentID}})
+	}
+
+	if to, ok := c.Action.Target(); ok {
+		next.Status = to
+		data := map[string]any{}
+		if to == StatusClosed {
+			closedAt := now
+			next.ClosedAt = &closedAt
+			if c.Reason != "" {
+				reason := c.Reason
+				next.CloseReason = &reason
+				data["reason"] = reason
+			}
+		}
+		ch.Events = append(ch.Events, Event{Type: EventStatusChanged, FromStatus: t.Status, ToStatus: to,
+			Actor: actor, At: now, Data: data})
+	}
+
+	if c.Action == ActionEscalate {
+		next.EscalationLevel++
+		data := map[string]any{"level": next.EscalationLevel}
+		if c.Reason != "" {
+			data["reason"] = c.Reason
+		}
+		ch.Events = append(ch.Events, Event{Type: EventEscalated, Actor: actor, At: now, Data: data})
+	}
+
+	ch.Ticket = next
+	return ch, nil
+}
+
+// Reject returns the change that records a refused command: the ticket as it was, and one
+// transition_rejected event that says what was asked and why it was refused. Automations send
+// signals that nobody waits on, so this event is how their refusals become visible.
+func (t Ticket) Reject(c Command, refusal error, now time.Time) Change {
+	now = Timestamp(now)
+	ev := Event{Type: EventTransitionRejected, FromStatus: t.Status, Actor: trim(c.Actor), At: now,
+		Data: map[string]any{"action": string(c.Action), "code": ErrorCode(refusal), "error": ErrorMessage(refusal)}}
+	if to, ok := c.Action.Target(); ok {
+		ev.ToStatus = to
+	}
+	if reason := trim(c.Reason); reason != "" {
+		ev.Data["reason"] = reason
+	}
+	return Change{Ticket: t, Events: []Event{ev}}
+}

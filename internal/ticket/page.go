@@ -1,0 +1,75 @@
+package ticket
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Page sizes of every listing.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+// Cursor marks where the next page of a listing starts: after the item with this key. Tickets and
+// comments are keyed by (At, ID), events by Seq. Clients see it only as an opaque string.
+type Cursor struct {
+	At  time.Time `json:"t,omitzero"`
+	ID  string    `json:"i,omitempty"`
+	Seq int64     `json:"s,omitempty"`
+}
+
+// Encode returns the cursor as the opaque string clients pass back.
+func (c Cursor) Encode() string {
+	b, _ := json.Marshal(c) // a struct of plain fields always marshals
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ErrBadCursor is returned by ParseCursor for a string that no listing produced.
+var ErrBadCursor = errors.New("malformed cursor")
+
+// ParseCursor decodes a string made by Encode. The empty string is the start of the listing.
+func ParseCursor(s string) (*Cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, ErrBadCursor
+	}
+	var c Cursor
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil || dec.More() || c.Encode() != s {
+		// Re-encoding catches what the decoder forgives (key case, trailing data, extra fields).
+		return nil, ErrBadCursor
+	}
+	byTime := !c.At.IsZero() && c.ID != "" && c.Seq == 0
+	bySeq := c.Seq > 0 && c.At.IsZero() && c.ID == ""
+	if !byTime && !bySeq {
+		return nil, ErrBadCursor
+	}
+	return &c, nil
+}
+
+// PageRequest asks for one page of a listing.
+type PageRequest struct {
+	Limit int     // 1..MaxPageSize
+	After *Cursor // nil for the first page
+}
+
+// ListFilter asks for one page of tickets, newest first, optionally of one status or priority.
+type ListFilter struct {
+	PageRequest
+	Status   Status   // "" for any
+	Priority Priority // "" for any
+}
+
+// Page is one page of a listing and the cursor of the next, nil on the last page.
+type Page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
