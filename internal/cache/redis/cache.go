@@ -1,0 +1,175 @@
+// Package redis is the Redis Cluster cache of ticket documents that the API reads before it asks
+// PostgreSQL.
+//
+// The workflow is the single writer of a ticket, but its activities are retried and the refreshes
+// of two changes may reach the cache out of order. So every write is a compare-and-set on the
+// ticket's Version, done in one Lua script: the cache only ever moves forward, and a stale or
+// replayed write is refused instead of hiding a newer document.
+//
+// The cache is an accelerator, never the record: callers treat a miss and an error alike and fall
+// back to PostgreSQL. That is why the client's timeouts are short.
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"ticketflow/internal/ticket"
+)
+
+// Timeouts and retries of the client made by New. They are short on purpose: a read that the
+// cache cannot answer within them is cheaper to answer from PostgreSQL than to wait for, and a
+// write that fails is repaired by the next one (or expires).
+const (
+	dialTimeout  = 500 * time.Millisecond
+	readTimeout  = 500 * time.Millisecond
+	writeTimeout = 500 * time.Millisecond
+	// dialAttempts is how often one node is dialled per connection; the cluster client already
+	// retries a failed command on the same node and then on another.
+	dialAttempts = 1
+	// maxRedirects bounds the cluster client's retries of one command: MOVED and ASK redirects
+	// while slots fail over or migrate, and network errors. Two is enough to follow a MOVED and
+	// then an ASK, and it caps a call to a master that hangs at three read timeouts (~1.5s).
+	maxRedirects    = 2
+	minRetryBackoff = 8 * time.Millisecond
+	maxRetryBackoff = 64 * time.Millisecond
+)
+
+// putScript stores a ticket document only if it is newer than the cached one. Reading the version
+// and writing the document must be one atomic step, or two writers could both read v1 and the
+// older of them write last; a Lua script runs atomically on the node that owns the key, without a
+// WATCH/MULTI round trip. It returns 1 when it stored the document and 0 when it kept the cached
+// one.
+//
+// KEYS[1] is the document's key; ARGV[1] its version, ARGV[2] its JSON, ARGV[3] the time to live in
+// milliseconds (0 for none).
+var putScript = goredis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'version')
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then
+	return 0
+end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])
+if tonumber(ARGV[3]) > 0 then
+	redis.call('PEXPIRE', KEYS[1], ARGV[3])
+else
+	redis.call('PERSIST', KEYS[1])
+end
+return 1
+`)
+
+// Cache is a Redis Cluster cache of ticket documents, each kept with the version it was written
+// at. It is safe for concurrent use.
+type Cache struct {
+	client goredis.UniversalClient
+	ttl    time.Duration
+}
+
+// New returns a Cache on the Redis Cluster reached through the seed nodes addrs; the client
+// discovers the other nodes itself. A document that is not written again within ttl expires, which
+// bounds both the memory held by idle tickets and the life of any document the cache should have
+// lost; ttl <= 0 keeps documents until they are replaced.
+//
+// The client's timeouts are short, so that a dead node makes callers fall back to PostgreSQL
+// quickly instead of hanging; the caller's context deadline is honoured as well.
+func New(addrs []string, ttl time.Duration) *Cache {
+	client := goredis.NewClusterClient(&goredis.ClusterOptions{
+		Addrs:                 addrs,
+		DialTimeout:           dialTimeout,
+		ReadTimeout:           readTimeout,
+		WriteTimeout:          writeTimeout,
+		ContextTimeoutEnabled: true,
+		DialerRetries:         dialAttempts,
+		MaxRedirects:          maxRedirects,
+		MinRetryBackoff:       minRetryBackoff,
+		MaxRetryBackoff:       maxRetryBackoff,
+	})
+	return NewWithClient(client, ttl)
+}
+
+// NewWithClient returns a Cache that uses client, which it then owns: Close closes it. It lets
+// wiring and tests choose the client's options; any go-redis client works, though Ping checks
+// every master only on a *ClusterClient.
+func NewWithClient(client goredis.UniversalClient, ttl time.Duration) *Cache {
+	return &Cache{client: client, ttl: ttl}
+}
+
+// Close closes the client and its connections.
+func (c *Cache) Close() error {
+	return c.client.Close()
+}
+
+// Ping reports whether every master of the cluster answers. A cluster with one master down cannot
+// serve the slots of that master, so it is not ready, even though most keys still work.
+func (c *Cache) Ping(ctx context.Context) error {
+	ping := func(ctx context.Context, node *goredis.Client) error {
+		if err := node.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("%s: %w", node.Options().Addr, err)
+		}
+		return nil
+	}
+	var err error
+	if cluster, ok := c.client.(*goredis.ClusterClient); ok {
+		err = cluster.ForEachMaster(ctx, ping)
+	} else {
+		err = c.client.Ping(ctx).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("redis: ping: %w", err)
+	}
+	return nil
+}
+
+// Get returns the cached document of ticket id. A miss is (zero, false, nil), not an error: the
+// caller then reads PostgreSQL. A failure of Redis, or a document that does not decode, is
+// (zero, false, err); callers fall back the same way but may want to log it.
+func (c *Cache) Get(ctx context.Context, id string) (ticket.Ticket, bool, error) {
+	doc, err := c.client.HGet(ctx, Key(id), "doc").Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return ticket.Ticket{}, false, nil
+	}
+	if err != nil {
+		return ticket.Ticket{}, false, fmt.Errorf("redis: get ticket %s: %w", id, err)
+	}
+	var t ticket.Ticket
+	if err := json.Unmarshal(doc, &t); err != nil {
+		return ticket.Ticket{}, false, fmt.Errorf("redis: get ticket %s: decode: %w", id, err)
+	}
+	return t, true, nil
+}
+
+// Put caches t unless the cache already holds version t.Version or a newer one, and reports
+// whether it stored t. Refusing equal versions makes a retried write a no-op; refusing older ones
+// means a write that arrives late never replaces a newer document. Each write that stores restarts
+// the document's time to live.
+func (c *Cache) Put(ctx context.Context, t ticket.Ticket) (bool, error) {
+	if t.ID == "" {
+		return false, errors.New("redis: put ticket: empty id")
+	}
+	doc, err := json.Marshal(t)
+	if err != nil {
+		return false, fmt.Errorf("redis: put ticket %s: encode: %w", t.ID, err)
+	}
+	var ttl int64
+	if c.ttl > 0 {
+		// Round up: PEXPIRE 0 would delete the document just written.
+		ttl = max(1, int64((c.ttl+time.Millisecond-1)/time.Millisecond))
+	}
+	stored, err := putScript.Run(ctx, c.client, []string{Key(t.ID)}, t.Version, doc, ttl).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis: put ticket %s version %d: %w", t.ID, t.Version, err)
+	}
+	return stored == 1, nil
+}
+
+// Key returns the key of ticket id's document. The id is wrapped in braces, a hash tag: Redis
+// Cluster then places the key by the id alone, so every key ever kept for one ticket shares one
+// slot and a script or transaction may touch them together, while different tickets spread over
+// all the masters.
+func Key(id string) string {
+	return "ticket:{" + id + "}"
+}
