@@ -1,0 +1,122 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"ticketflow/internal/ticket"
+)
+
+// upsertTicket writes the ticket row unless the stored row is as new or newer. The version guard
+// is what makes Persist safe to retry and to run late: a repeated change finds its own version
+// stored, and a stale one finds a higher version, and neither touches the row. created_at never
+// changes, so it is not updated.
+const upsertTicket = `
+INSERT INTO tickets (id, title, description, status, priority, requester, escalation_level,
+	comments_count, version, created_at, updated_at, closed_at, close_reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (id) DO UPDATE SET
+	title            = EXCLUDED.title,
+	description      = EXCLUDED.description,
+	status           = EXCLUDED.status,
+	priority         = EXCLUDED.priority,
+	requester        = EXCLUDED.requester,
+	escalation_level = EXCLUDED.escalation_level,
+	comments_count   = EXCLUDED.comments_count,
+	version          = EXCLUDED.version,
+	updated_at       = EXCLUDED.updated_at,
+	closed_at        = EXCLUDED.closed_at,
+	close_reason     = EXCLUDED.close_reason
+WHERE tickets.version < EXCLUDED.version`
+
+// insertComment and insertEvent write what is not there yet: the caller chose the comment's ID
+// and the workflow numbered the events, so a retry finds its rows by key and skips them.
+const (
+	insertComment = `
+INSERT INTO comments (id, ticket_id, body, author, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO NOTHING`
+
+	insertEvent = `
+INSERT INTO ticket_events (ticket_id, seq, type, from_status, to_status, actor, data, at)
+VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6, $7, $8)
+ON CONFLICT (ticket_id, seq) DO NOTHING`
+)
+
+// Persist writes one change: the ticket as it is after the change, the comment it added if any,
+// and its events. It is idempotent, as Temporal's activity retries need: writing a change twice,
+// or after a newer one, writes nothing that is already there and never rolls the ticket back,
+// yet still adds the change's comment and events if they are missing. The events of a refused
+// command come with the ticket unchanged, so only they are written.
+//
+// It returns a ticket.EINVALID *ticket.Error for a change that can never be written (a
+// malformed ID, an unnumbered event, a value the schema refuses); any other error leaves the
+// database as it was and the change may be retried.
+func (db *DB) Persist(ctx context.Context, ch ticket.Change) error {
+	id, commentID, err := checkChange(ch)
+	if err != nil {
+		return err
+	}
+
+	// A batch sent outside an explicit transaction runs as one implicit transaction: all of it
+	// commits or none of it does. That gives the atomicity of BEGIN ... COMMIT in a single
+	// round trip instead of three.
+	b := &pgx.Batch{}
+	t := ch.Ticket
+	b.Queue(upsertTicket, id, t.Title, t.Description, string(t.Status), string(t.Priority),
+		t.Requester, t.EscalationLevel, t.CommentsCount, t.Version, t.CreatedAt, t.UpdatedAt,
+		t.ClosedAt, t.CloseReason)
+	if c := ch.Comment; c != nil {
+		b.Queue(insertComment, commentID, id, c.Body, c.Author, c.CreatedAt)
+	}
+	for _, e := range ch.Events {
+		data := e.Data
+		if data == nil {
+			data = map[string]any{} // the column holds an object, never JSON null
+		}
+		b.Queue(insertEvent, id, e.Seq, string(e.Type), string(e.FromStatus), string(e.ToStatus),
+			e.Actor, data, e.At)
+	}
+
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return translate(err, "persist ticket %s", id)
+	}
+	return nil
+}
+
+// checkChange refuses, before anything is sent, a change that the schema would refuse anyway,
+// so that the error names the problem rather than a constraint or a failed UUID encoding. It
+// returns the ticket's and the comment's IDs in canonical form.
+func checkChange(ch ticket.Change) (id, commentID string, err error) {
+	id, ok := parseID(ch.Ticket.ID)
+	if !ok {
+		return "", "", ticket.Errorf(ticket.EINVALID, "postgres: persist ticket %q: the ID is not a UUID", ch.Ticket.ID)
+	}
+	if c := ch.Comment; c != nil {
+		if commentID, ok = parseID(c.ID); !ok {
+			return "", "", ticket.Errorf(ticket.EINVALID, "postgres: persist ticket %s: comment ID %q is not a UUID", id, c.ID)
+		}
+		if tid, _ := parseID(c.TicketID); tid != id {
+			return "", "", ticket.Errorf(ticket.EINVALID, "postgres: persist ticket %s: comment %s belongs to ticket %q", id, c.ID, c.TicketID)
+		}
+	}
+	for _, e := range ch.Events {
+		if e.Seq < 1 {
+			return "", "", ticket.Errorf(ticket.EINVALID, "postgres: persist ticket %s: %s event has seq %d, want 1 or more", id, e.Type, e.Seq)
+		}
+	}
+	return id, commentID, nil
+}
+
+// parseID returns s in the canonical form of a UUID, and false when s is not one. Checking IDs
+// before they reach the driver keeps its encoding errors away from callers: a malformed ID is
+// simply an ID that names nothing.
+func parseID(s string) (string, bool) {
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	return u.String(), true
+}

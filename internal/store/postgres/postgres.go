@@ -1,0 +1,70 @@
+// Package postgres is ticketflow's PostgreSQL store: the durable, queryable record of tickets,
+// their comments and their audit trail.
+//
+// The ticket's workflow is the only writer, and it writes through Persist, which is idempotent so
+// that Temporal may retry it freely. Everything else reads. Driver errors stop at this package's
+// boundary: a missing ticket is a ticket.ENOTFOUND *ticket.Error, input that the schema refuses
+// is ticket.EINVALID, and anything else (a dropped connection, a cancelled context) comes back
+// wrapped with what was being done, for callers to treat as retryable.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"ticketflow/internal/ticket"
+)
+
+// DB is ticketflow's PostgreSQL store. It is safe for concurrent use.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at dsn (a postgres:// URL or key=value string, with pool
+// settings such as pool_max_conns if wanted) and pings it, so that a wrong address or password
+// fails at startup rather than on the first request.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	db := &DB{pool: pool}
+	if err := db.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close waits for the queries in flight to finish and closes every connection.
+func (db *DB) Close() {
+	db.pool.Close()
+}
+
+// Ping reports whether the database answers, for readiness checks.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// translate turns the errors that mean "the input is wrong" into ticket.EINVALID, because
+// retrying such a write can never succeed, and wraps every other error with what was being done.
+// A constraint violation (SQLSTATE class 23) or a data exception (class 22) is always a bug in
+// the caller: the domain validates everything before it reaches here.
+func translate(err error, format string, args ...any) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code[:2] == "22" || pgErr.Code[:2] == "23") {
+		what := fmt.Sprintf(format, args...)
+		if pgErr.ConstraintName != "" {
+			return ticket.Errorf(ticket.EINVALID, "postgres: %s: constraint %s violated", what, pgErr.ConstraintName)
+		}
+		return ticket.Errorf(ticket.EINVALID, "postgres: %s: %s", what, pgErr.Message)
+	}
+	return fmt.Errorf("postgres: "+format+": %w", append(args, err)...)
+}

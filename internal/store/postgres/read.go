@@ -1,0 +1,206 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"ticketflow/internal/ticket"
+)
+
+const ticketColumns = `id, title, description, status, priority, requester, escalation_level,
+	comments_count, version, created_at, updated_at, closed_at, close_reason`
+
+// Ticket returns the ticket with the given ID, or a ticket.ENOTFOUND *ticket.Error when there
+// is none. An ID that is not a UUID names no ticket, so it is not found either.
+func (db *DB) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
+	uid, ok := parseID(id)
+	if !ok {
+		return ticket.Ticket{}, ticket.Errorf(ticket.ENOTFOUND, "ticket %s not found", id)
+	}
+	// A failed Query also returns Rows that carry its error, and the Collect functions report
+	// it: one error check instead of two, here and in the listings.
+	rows, _ := db.pool.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = $1`, uid)
+	t, err := pgx.CollectOneRow(rows, scanTicket)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ticket.Ticket{}, ticket.Errorf(ticket.ENOTFOUND, "ticket %s not found", id)
+	case err != nil:
+		return ticket.Ticket{}, translate(err, "read ticket %s", uid)
+	}
+	return t, nil
+}
+
+// ListTickets returns a page of tickets, newest first, of the filter's status and priority when
+// they are set. Pages are keyed on (created_at, id) rather than numbered, so that a ticket
+// created while a client pages through neither shifts nor repeats the pages that follow.
+//
+// It returns a ticket.EINVALID *ticket.Error for a limit out of range or a cursor that is not
+// one of this listing's.
+func (db *DB) ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error) {
+	if err := checkPageRequest(f.PageRequest, true); err != nil {
+		return ticket.Page[ticket.Ticket]{}, err
+	}
+	var q query
+	if f.Status != "" {
+		q.where("status = " + q.arg(string(f.Status)))
+	}
+	if f.Priority != "" {
+		q.where("priority = " + q.arg(string(f.Priority)))
+	}
+	if c := f.After; c != nil {
+		q.where("(created_at, id) < (" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
+	}
+	sql := `SELECT ` + ticketColumns + ` FROM tickets` + q.whereClause() +
+		` ORDER BY created_at DESC, id DESC LIMIT ` + q.arg(f.Limit+1)
+
+	rows, _ := db.pool.Query(ctx, sql, q.args...)
+	items, err := pgx.CollectRows(rows, scanTicket)
+	if err != nil {
+		return ticket.Page[ticket.Ticket]{}, translate(err, "list tickets")
+	}
+	return newPage(items, f.Limit, func(t ticket.Ticket) ticket.Cursor {
+		return ticket.Cursor{At: t.CreatedAt, ID: t.ID}
+	}), nil
+}
+
+// ListComments returns a page of the comments on a ticket, oldest first, keyed on
+// (created_at, id). It does not check that the ticket exists: the caller has done that already,
+// and an unknown ticket simply has no comments.
+//
+// It returns a ticket.EINVALID *ticket.Error for a limit out of range or a cursor that is not
+// one of this listing's.
+func (db *DB) ListComments(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error) {
+	if err := checkPageRequest(p, true); err != nil {
+		return ticket.Page[ticket.Comment]{}, err
+	}
+	tid, ok := parseID(ticketID)
+	if !ok {
+		return ticket.Page[ticket.Comment]{Items: []ticket.Comment{}}, nil
+	}
+	var q query
+	q.where("ticket_id = " + q.arg(tid))
+	if c := p.After; c != nil {
+		q.where("(created_at, id) > (" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
+	}
+	sql := `SELECT id, ticket_id, body, author, created_at FROM comments` + q.whereClause() +
+		` ORDER BY created_at, id LIMIT ` + q.arg(p.Limit+1)
+
+	rows, _ := db.pool.Query(ctx, sql, q.args...)
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ticket.Comment, error) {
+		var c ticket.Comment
+		err := row.Scan(&c.ID, &c.TicketID, &c.Body, &c.Author, &c.CreatedAt)
+		c.CreatedAt = c.CreatedAt.UTC()
+		return c, err
+	})
+	if err != nil {
+		return ticket.Page[ticket.Comment]{}, translate(err, "list comments of ticket %s", tid)
+	}
+	return newPage(items, p.Limit, func(c ticket.Comment) ticket.Cursor {
+		return ticket.Cursor{At: c.CreatedAt, ID: c.ID}
+	}), nil
+}
+
+// ListEvents returns a page of a ticket's audit trail in the order it happened, keyed on seq. It
+// does not check that the ticket exists: the caller has done that already, and an unknown
+// ticket simply has no events.
+//
+// It returns a ticket.EINVALID *ticket.Error for a limit out of range.
+func (db *DB) ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Event], error) {
+	if err := checkPageRequest(p, false); err != nil {
+		return ticket.Page[ticket.Event]{}, err
+	}
+	tid, ok := parseID(ticketID)
+	if !ok {
+		return ticket.Page[ticket.Event]{Items: []ticket.Event{}}, nil
+	}
+	var q query
+	q.where("ticket_id = " + q.arg(tid))
+	if c := p.After; c != nil {
+		q.where("seq > " + q.arg(c.Seq))
+	}
+	sql := `SELECT seq, type, coalesce(from_status, ''), coalesce(to_status, ''), actor, data, at
+		FROM ticket_events` + q.whereClause() + ` ORDER BY seq LIMIT ` + q.arg(p.Limit+1)
+
+	rows, _ := db.pool.Query(ctx, sql, q.args...)
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ticket.Event, error) {
+		var e ticket.Event
+		err := row.Scan(&e.Seq, &e.Type, &e.FromStatus, &e.ToStatus, &e.Actor, &e.Data, &e.At)
+		if e.Data == nil {
+			e.Data = map[string]any{}
+		}
+		e.At = e.At.UTC()
+		return e, err
+	})
+	if err != nil {
+		return ticket.Page[ticket.Event]{}, translate(err, "list events of ticket %s", tid)
+	}
+	return newPage(items, p.Limit, func(e ticket.Event) ticket.Cursor {
+		return ticket.Cursor{Seq: e.Seq}
+	}), nil
+}
+
+// scanTicket reads a row of ticketColumns. pgx returns times in the local time zone; the domain
+// keeps them in UTC, so that a ticket read back equals the one that was written.
+func scanTicket(row pgx.CollectableRow) (ticket.Ticket, error) {
+	var t ticket.Ticket
+	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.Status, &t.Priority, &t.Requester,
+		&t.EscalationLevel, &t.CommentsCount, &t.Version, &t.CreatedAt, &t.UpdatedAt,
+		&t.ClosedAt, &t.CloseReason)
+	t.CreatedAt = t.CreatedAt.UTC()
+	t.UpdatedAt = t.UpdatedAt.UTC()
+	if t.ClosedAt != nil {
+		closedAt := t.ClosedAt.UTC()
+		t.ClosedAt = &closedAt
+	}
+	return t, err
+}
+
+// checkPageRequest refuses what the caller should have refused already. keyedByTime says that
+// the listing pages on (created_at, id): its cursor's ID goes into a uuid comparison, and a
+// missing or malformed one would fail in the driver rather than here.
+func checkPageRequest(p ticket.PageRequest, keyedByTime bool) error {
+	if p.Limit < 1 || p.Limit > ticket.MaxPageSize {
+		return ticket.Errorf(ticket.EINVALID, "limit must be between 1 and %d", ticket.MaxPageSize)
+	}
+	if c := p.After; c != nil && keyedByTime {
+		if _, ok := parseID(c.ID); !ok {
+			return ticket.Errorf(ticket.EINVALID, "%s", ticket.ErrBadCursor)
+		}
+	}
+	return nil
+}
+
+// newPage cuts the limit+1 rows that a listing fetched down to a page, and gives it the cursor
+// of its last item only when the extra row shows that there is more to come.
+func newPage[T any](items []T, limit int, key func(T) ticket.Cursor) ticket.Page[T] {
+	if len(items) <= limit {
+		return ticket.Page[T]{Items: items}
+	}
+	next := key(items[limit-1]).Encode()
+	return ticket.Page[T]{Items: items[:limit], NextCursor: &next}
+}
+
+// query gathers the conditions and numbered arguments of a listing whose filters are optional.
+type query struct {
+	conds []string
+	args  []any
+}
+
+// arg adds v to the arguments and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+func (q *query) where(cond string) { q.conds = append(q.conds, cond) }
+
+func (q *query) whereClause() string {
+	if len(q.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(q.conds, " AND ")
+}

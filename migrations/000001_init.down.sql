@@ -1,0 +1,7 @@
+BEGIN;
+
+DROP TABLE IF EXISTS ticket_events;
+DROP TABLE IF EXISTS comments;
+DROP TABLE IF EXISTS tickets;
+
+COMMIT;
