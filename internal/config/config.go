@@ -1,0 +1,65 @@
+// Package config loads ticketflow's configuration from the environment. It is the only place that
+// reads environment variables; the defaults run against the local stack of `make run` as it is.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole configuration of the worker and the API server.
+type Config struct {
+	// DatabaseDSN is the PostgreSQL connection string of ticketflow's own database.
+	DatabaseDSN string `env:"DATABASE_DSN" envDefault:"postgres://ticketflow:ticketflow@127.0.0.1:55432/ticketflow?sslmode=disable"`
+	// RedisAddrs are seed nodes of the Redis Cluster; the client discovers the rest.
+	RedisAddrs []string `env:"REDIS_ADDRS" envSeparator:"," envDefault:"127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003"`
+	// RedisHost and RedisPort name a single seed node instead of REDIS_ADDRS.
+	RedisHost string `env:"REDIS_HOST"`
+	RedisPort int    `env:"REDIS_PORT"`
+	// CacheTTL bounds how long an untouched ticket document stays in the cache.
+	CacheTTL time.Duration `env:"CACHE_TTL" envDefault:"24h"`
+
+	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
+	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+	TemporalTaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"tickets"`
+
+	// HTTPAddr is where the API listens.
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8000"`
+	// RequestTimeout bounds one API request, including the wait for the workflow to apply a
+	// change; past it the client gets 504 and may retry.
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"15s"`
+	// ShutdownTimeout is how long in-flight work may take to finish on SIGTERM.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+
+	LogLevel  slog.Level `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat string     `env:"LOG_FORMAT" envDefault:"json"` // json or text
+}
+
+// Load reads the configuration from the environment.
+func Load() (Config, error) {
+	cfg, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	// REDIS_HOST and REDIS_PORT, when given, name the one seed node in place of REDIS_ADDRS.
+	if cfg.RedisHost != "" || cfg.RedisPort != 0 {
+		host, port := cfg.RedisHost, cfg.RedisPort
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		if port == 0 {
+			port = 6379
+		}
+		cfg.RedisAddrs = []string{net.JoinHostPort(host, fmt.Sprint(port))}
+	}
+	switch cfg.LogFormat {
+	case "json", "text":
+	default:
+		return Config{}, fmt.Errorf("config: LOG_FORMAT must be json or text, not %q", cfg.LogFormat)
+	}
+	return cfg, nil
+}
