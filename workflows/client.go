@@ -1,0 +1,131 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"ticketflow/internal/ticket"
+)
+
+// Reader reads a ticket from the durable record.
+type Reader interface {
+	// Ticket returns the ticket, or an ENOTFOUND error.
+	Ticket(ctx context.Context, id string) (ticket.Ticket, error)
+}
+
+// Client sends changes to tickets' workflows and turns what comes back into domain values and
+// errors, so that its callers never see a Temporal type.
+type Client struct {
+	temporal  client.Client
+	taskQueue string
+	tickets   Reader
+}
+
+// NewClient returns a Client that starts workflows on taskQueue. It reads a ticket from tickets
+// when its workflow has completed, to say why a change was refused.
+func NewClient(c client.Client, taskQueue string, tickets Reader) *Client {
+	return &Client{temporal: c, taskQueue: taskQueue, tickets: tickets}
+}
+
+// Create starts the workflow of a new ticket and returns the ticket once it is persisted. Start and
+// the first update travel in one request (update-with-start), so creating costs one round trip.
+func (c *Client) Create(ctx context.Context, id string, n ticket.NewTicket, actor string) (ticket.Ticket, error) {
+	start := c.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:        WorkflowID(id),
+		TaskQueue: c.taskQueue,
+		// A retried create joins the workflow it already started instead of failing.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A closed ticket's workflow ID is never reused.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, TicketWorkflow, Input{TicketID: id, New: n, Actor: actor})
+	h, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			WorkflowID:   WorkflowID(id),
+			UpdateName:   UpdateCreate,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	var t ticket.Ticket
+	if err == nil {
+		err = h.Get(ctx, &t)
+	}
+	if err != nil {
+		return ticket.Ticket{}, translate(ctx, err)
+	}
+	return t, nil
+}
+
+// Change asks the ticket's workflow to apply cmd and returns what it changed once persisted.
+func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (ticket.Change, error) {
+	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   WorkflowID(id),
+		UpdateName:   string(cmd.Action),
+		Args:         []any{cmd},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var ch ticket.Change
+	if err == nil {
+		err = h.Get(ctx, &ch)
+	}
+	if err == nil {
+		return ch, nil
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		// No running workflow: the ticket never existed, or it was closed and its workflow has
+		// completed. The record says which, and the lifecycle says why the change is refused.
+		t, rerr := c.tickets.Ticket(ctx, id)
+		if rerr != nil {
+			return ticket.Change{}, rerr
+		}
+		if cerr := t.Check(cmd.Normalize()); cerr != nil {
+			return ticket.Change{}, cerr
+		}
+	}
+	return ticket.Change{}, translate(ctx, err)
+}
+
+// Ticket returns the ticket as its workflow holds it.
+func (c *Client) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
+	v, err := c.temporal.QueryWorkflow(ctx, WorkflowID(id), "", QueryTicket)
+	var t ticket.Ticket
+	if err == nil {
+		err = v.Get(&t)
+	}
+	if err != nil {
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) {
+			return ticket.Ticket{}, ticket.Errorf(ticket.ENOTFOUND, "ticket %s not found", id)
+		}
+		return ticket.Ticket{}, translate(ctx, err)
+	}
+	return t, nil
+}
+
+// Ping checks that the Temporal frontend answers.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+	return err
+}
+
+// translate turns a failed call into a domain error. Anything that leaves the outcome unknown (a
+// timeout, an unreachable server) says so, so that clients know a retry is what to do.
+func translate(ctx context.Context, err error) error {
+	var domain *ticket.Error
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	switch {
+	case errors.As(FromTemporal(err), &domain):
+		return domain
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline), ctx.Err() != nil:
+		return &ticket.Error{Code: ticket.ETIMEOUT, Message: "the change was not confirmed in time; retry to learn its outcome"}
+	case errors.As(err, &unavailable):
+		return &ticket.Error{Code: ticket.EUNAVAILABLE, Message: "the workflow service is unavailable; retry later"}
+	}
+	return err
+}
