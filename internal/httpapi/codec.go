@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"ticketflow/internal/ticket"
+)
+
+// maxBody is the largest request body accepted.
+const maxBody = 1 << 20
+
+// decode reads the JSON body of r into v, strictly: the right content type, at most maxBody bytes,
+// no unknown fields, nothing after the value. An empty body leaves v as it is when optional is set,
+// so that `POST …/answer` needs no body at all.
+func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return requestError(codeTooLarge, "the request body is larger than %d bytes", maxBody)
+		}
+		return requestError(codeBadRequest, "the request body could not be read")
+	}
+	if len(bytes.TrimSpace(body)) == 0 && optional {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return requestError(codeUnsupportedType, "the request body must be application/json")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return requestError(codeBadRequest, "invalid JSON body: %s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return requestError(codeBadRequest, "invalid JSON body: unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// describeJSONError says what is wrong with a body in words that name no Go type.
+func describeJSONError(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return "malformed JSON at byte " + strconv.FormatInt(syntax.Offset, 10)
+	case errors.As(err, &typ) && typ.Field != "":
+		return "field " + strconv.Quote(typ.Field) + " must be a " + jsonKind(typ.Type.Kind().String())
+	case errors.As(err, &typ):
+		return "the body must be a JSON object"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body ends early"
+	}
+	// encoding/json reports an unknown field as `json: unknown field "x"`.
+	if msg := err.Error(); len(msg) > 6 && msg[:6] == "json: " {
+		return msg[6:]
+	}
+	return "malformed JSON"
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int", "int64", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice":
+		return "array"
+	}
+	return "object"
+}
+
+// writeJSON writes v as the JSON body of a response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeBody(w, status, v)
+}
+
+func writeBody(w http.ResponseWriter, status int, v any) {
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		logWriteFailure(err)
+	}
+}
+
+// etag is a ticket's entity tag: its version, which grows with every change.
+func etag(t ticket.Ticket) string {
+	return `"` + strconv.FormatInt(t.Version, 10) + `"`
+}

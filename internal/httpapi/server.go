@@ -1,0 +1,166 @@
+// Package httpapi is ticketflow's HTTP API. It holds no business logic: it decodes a request,
+// hands a change to the ticket's workflow or reads from the cache and the database, and writes the
+// answer, with every failure mapped to a status by one table (errors.go).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"ticketflow/internal/ticket"
+)
+
+// Workflows applies changes to tickets through their workflows.
+type Workflows interface {
+	// Create starts a ticket and returns it once persisted. Errors: EINVALID, ETIMEOUT, EUNAVAILABLE.
+	Create(ctx context.Context, id string, n ticket.NewTicket, actor string) (ticket.Ticket, error)
+	// Change applies cmd and returns what it changed once persisted. Errors: ENOTFOUND, EINVALID,
+	// EINVALIDTRANSITION, ECLOSED, ETIMEOUT, EUNAVAILABLE.
+	Change(ctx context.Context, id string, cmd ticket.Command) (ticket.Change, error)
+	// Ping checks that Temporal answers.
+	Ping(ctx context.Context) error
+}
+
+// Store is the durable record that reads fall back to.
+type Store interface {
+	// Ticket returns a ticket or ENOTFOUND.
+	Ticket(ctx context.Context, id string) (ticket.Ticket, error)
+	ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error)
+	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
+	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
+	Ping(ctx context.Context) error
+}
+
+// Cache holds ticket documents in front of the Store.
+type Cache interface {
+	// Get returns a cached ticket; false on a miss.
+	Get(ctx context.Context, id string) (ticket.Ticket, bool, error)
+	// Put stores t unless a newer or equal version is cached.
+	Put(ctx context.Context, t ticket.Ticket) (bool, error)
+	Ping(ctx context.Context) error
+}
+
+// Server serves the HTTP API.
+type Server struct {
+	workflows Workflows
+	store     Store
+	cache     Cache
+	log       *slog.Logger
+	timeout   time.Duration
+	router    chi.Router
+}
+
+// Options configures a Server.
+type Options struct {
+	Workflows Workflows
+	Store     Store
+	Cache     Cache
+	Logger    *slog.Logger
+	// RequestTimeout bounds each request; a change not confirmed by then is answered 504.
+	RequestTimeout time.Duration
+}
+
+// New returns a Server with its routes.
+func New(o Options) *Server {
+	s := &Server{workflows: o.Workflows, store: o.Store, cache: o.Cache, log: o.Logger, timeout: o.RequestTimeout}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.timeout <= 0 {
+		s.timeout = 15 * time.Second
+	}
+	s.router = s.routes()
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.router.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(requestID, s.logRequests, s.recoverPanics)
+	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return requestError(codeNoRoute, "no such resource: %s", r.URL.Path)
+	}))
+	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return requestError(codeMethod, "%s is not allowed on %s", r.Method, r.URL.Path)
+	}))
+
+	r.Get("/healthz", s.handle(s.healthz))
+	r.Get("/readyz", s.handle(s.readyz))
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.withTimeout)
+		r.Post("/tickets", s.handle(s.createTicket))
+		r.Get("/tickets", s.handle(s.listTickets))
+		r.Route("/tickets/{id}", func(r chi.Router) {
+			r.Get("/", s.handle(s.getTicket))
+			r.Post("/comments", s.handle(s.addComment))
+			r.Get("/comments", s.handle(s.listComments))
+			r.Get("/events", s.handle(s.listEvents))
+			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
+				r.Post("/"+string(action), s.handle(s.transition(action)))
+			}
+		})
+	})
+	return r
+}
+
+// handlerFunc is an HTTP handler that returns its failure instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc: the one place where a failure becomes a response.
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// withTimeout bounds the request, so that a change that Temporal does not confirm in time is
+// answered 504 (outcome unknown, safe to retry) rather than left hanging.
+func (s *Server) withTimeout(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyz reports whether every dependency answers, each within a short timeout, and names the ones
+// that do not.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	checks := []struct {
+		name string
+		ping func(context.Context) error
+	}{
+		{"postgres", s.store.Ping},
+		{"redis", s.cache.Ping},
+		{"temporal", s.workflows.Ping},
+	}
+	status, result := http.StatusOK, map[string]string{}
+	for _, c := range checks {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		err := c.ping(ctx)
+		cancel()
+		result[c.name] = "ok"
+		if err != nil {
+			s.log.WarnContext(r.Context(), "not ready", "dependency", c.name, "error", err)
+			result[c.name], status = "unavailable", http.StatusServiceUnavailable
+		}
+	}
+	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": result})
+	return nil
+}

@@ -1,0 +1,255 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"ticketflow/internal/ticket"
+)
+
+// actor is recorded on the events of changes made through the API. Authentication (a later
+// change) replaces it with the name of the caller's key.
+const actor = "api"
+
+func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) error {
+	var in ticket.NewTicket
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	// Refuse bad input here, before a workflow is started for it.
+	if err := in.Normalize().Validate(); err != nil {
+		return err
+	}
+	id, err := newID()
+	if err != nil {
+		return err
+	}
+	t, err := s.workflows.Create(r.Context(), id, in, actor)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/tickets/"+t.ID)
+	w.Header().Set("ETag", etag(t))
+	writeJSON(w, http.StatusCreated, t)
+	return nil
+}
+
+func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.ticket(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	tag := etag(t)
+	w.Header().Set("ETag", tag)
+	if r.Header.Get("If-None-Match") == tag {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	page, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	f := ticket.ListFilter{PageRequest: page}
+	if v := q.Get("status"); v != "" {
+		if f.Status, err = ticket.ParseStatus(v); err != nil {
+			return requestError(codeBadRequest, "status: %v", err)
+		}
+	}
+	if v := q.Get("priority"); v != "" {
+		if f.Priority, err = ticket.ParsePriority(v); err != nil {
+			return requestError(codeBadRequest, "priority: %v", err)
+		}
+	}
+	items, err := s.store.ListTickets(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, items)
+	return nil
+}
+
+// commentRequest is the body of POST /tickets/{id}/comments.
+type commentRequest struct {
+	Body   string `json:"body"`
+	Author string `json:"author"`
+}
+
+func (s *Server) addComment(w http.ResponseWriter, r *http.Request) error {
+	var in commentRequest
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	cmd := ticket.Command{Action: ticket.ActionComment, Actor: actor, Comment: in.Body, Author: in.Author}
+	ch, err := s.change(r, cmd)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(ch.Ticket))
+	writeJSON(w, http.StatusCreated, ch.Comment)
+	return nil
+}
+
+// transitionRequest is the body of POST /tickets/{id}/{answer,await,close,escalate}; each action
+// takes the fields that make sense for it.
+type transitionRequest struct {
+	Comment string `json:"comment"`
+	Reason  string `json:"reason"`
+}
+
+// transitionFields says which fields each action's body may hold; anything else is refused like
+// any unknown field.
+var transitionFields = map[ticket.Action]struct{ comment, reason bool }{
+	ticket.ActionAnswer:   {comment: true},
+	ticket.ActionAwait:    {comment: true},
+	ticket.ActionClose:    {comment: true, reason: true},
+	ticket.ActionEscalate: {reason: true},
+}
+
+func (s *Server) transition(action ticket.Action) handlerFunc {
+	allowed := transitionFields[action]
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in transitionRequest
+		if err := decode(w, r, &in, true); err != nil {
+			return err
+		}
+		if (in.Comment != "" && !allowed.comment) || (in.Reason != "" && !allowed.reason) {
+			return requestError(codeBadRequest, "invalid JSON body: %s takes no such field", action)
+		}
+		ch, err := s.change(r, ticket.Command{Action: action, Actor: actor, Comment: in.Comment, Reason: in.Reason})
+		if err != nil {
+			return err
+		}
+		w.Header().Set("ETag", etag(ch.Ticket))
+		writeJSON(w, http.StatusOK, ch.Ticket)
+		return nil
+	}
+}
+
+// change sends cmd to the workflow of the ticket named in the path. Input errors are found here,
+// before the round trip; the workflow checks the lifecycle.
+func (s *Server) change(r *http.Request, cmd ticket.Command) (ticket.Change, error) {
+	id := chi.URLParam(r, "id")
+	if !validID(id) {
+		return ticket.Change{}, notFound(id)
+	}
+	if cmd.Comment != "" {
+		cid, err := newID()
+		if err != nil {
+			return ticket.Change{}, err
+		}
+		cmd.CommentID = cid
+	}
+	cmd = cmd.Normalize()
+	if err := cmd.Validate(); err != nil {
+		return ticket.Change{}, err
+	}
+	return s.workflows.Change(r.Context(), id, cmd)
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	page, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.ticket(r, id); err != nil {
+		return err
+	}
+	items, err := s.store.ListComments(r.Context(), id, page)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, items)
+	return nil
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	page, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.ticket(r, id); err != nil {
+		return err
+	}
+	items, err := s.store.ListEvents(r.Context(), id, page)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, items)
+	return nil
+}
+
+// pageRequest reads the limit and cursor query parameters of a listing.
+func pageRequest(r *http.Request) (ticket.PageRequest, error) {
+	q := r.URL.Query()
+	p := ticket.PageRequest{Limit: ticket.DefaultPageSize}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > ticket.MaxPageSize {
+			return p, requestError(codeBadRequest, "limit must be a whole number from 1 to %d", ticket.MaxPageSize)
+		}
+		p.Limit = n
+	}
+	after, err := ticket.ParseCursor(q.Get("cursor"))
+	if err != nil {
+		return p, requestError(codeBadRequest, "cursor: %v; pass back the next_cursor of a listing", err)
+	}
+	p.After = after
+	return p, nil
+}
+
+// ticket reads a ticket from the cache, falling back to the store. A ticket read from the store is
+// put in the cache, which keeps whichever version is newer, so a slow read never hides a change. A
+// cache failure costs speed, never the read.
+func (s *Server) ticket(r *http.Request, id string) (ticket.Ticket, error) {
+	if !validID(id) {
+		return ticket.Ticket{}, notFound(id)
+	}
+	ctx := r.Context()
+	t, hit, cacheErr := s.cache.Get(ctx, id)
+	switch {
+	case cacheErr != nil:
+		s.log.WarnContext(ctx, "cache read failed; reading from postgres", "ticket_id", id, "error", cacheErr)
+	case hit:
+		return t, nil
+	}
+	t, err := s.store.Ticket(ctx, id)
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	if cacheErr == nil { // after a failed read, a fill would only wait for the same failure
+		if _, err := s.cache.Put(ctx, t); err != nil {
+			s.log.WarnContext(ctx, "cache fill failed", "ticket_id", id, "error", err)
+		}
+	}
+	return t, nil
+}
+
+// validID reports whether id can name a ticket; anything else is answered 404 without a lookup.
+func validID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil && len(id) == 36
+}
+
+func notFound(id string) error {
+	return ticket.Errorf(ticket.ENOTFOUND, "ticket %q not found", id)
+}
+
+// newID returns a version 7 UUID, which sorts by creation time.
+func newID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", ticket.Errorf(ticket.EUNAVAILABLE, "could not generate an id; retry")
+	}
+	return id.String(), nil
+}
