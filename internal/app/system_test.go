@@ -1,0 +1,188 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"ticketflow/internal/app"
+	"ticketflow/internal/cache/redis/redistest"
+	"ticketflow/internal/config"
+	"ticketflow/internal/store/postgres/pgtest"
+	"ticketflow/internal/ticket"
+)
+
+// system is the whole of ticketflow for one test: a fresh database, the test Redis Cluster, a
+// worker on a task queue of its own on the test Temporal server, and the HTTP API.
+type system struct {
+	deps *app.Deps
+	url  string
+}
+
+// testConfig returns a configuration for the test stack with a database and task queue of the
+// test's own.
+func testConfig(t *testing.T) config.Config {
+	t.Helper()
+	addr := os.Getenv("TEST_TEMPORAL_ADDRESS")
+	if addr == "" {
+		t.Fatal("TEST_TEMPORAL_ADDRESS is not set: run the tests with `make test`, which starts the test stack")
+	}
+	return config.Config{
+		DatabaseDSN:       pgtest.DSN(t),
+		RedisAddrs:        redistest.Addrs(t),
+		CacheTTL:          10 * time.Minute,
+		TemporalAddress:   addr,
+		TemporalNamespace: "default",
+		TemporalTaskQueue: "test-" + uuid.NewString(),
+		RequestTimeout:    20 * time.Second,
+		LogFormat:         "text",
+		LogLevel:          slog.LevelWarn,
+	}
+}
+
+// startSystem starts the worker and serves the API on a local port until the test ends.
+func startSystem(t *testing.T) *system {
+	t.Helper()
+	cfg := testConfig(t)
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	deps, err := app.Connect(ctx, cfg, log)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(deps.Close)
+	w := deps.NewWorker()
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	return &system{deps: deps, url: serve(t, deps.Handler())}
+}
+
+// serve serves h on a local port until the test ends and returns its URL.
+func serve(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// response is what a request got back.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request with a JSON body (nil for none) and returns the response.
+func (s *system) do(t *testing.T, method, path string, body any, header ...string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	return s.raw(t, method, path, rd, append([]string{"Content-Type", "application/json"}, header...)...)
+}
+
+// raw sends a request with the body and headers (name, value pairs) exactly as given.
+func (s *system) raw(t *testing.T, method, path string, body io.Reader, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// expect fails the test unless the response has the status, and decodes its body into v.
+func (r response) expect(t *testing.T, status int, v any) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.status, status, r.body)
+	}
+	if v != nil {
+		if err := json.Unmarshal(r.body, v); err != nil {
+			t.Fatalf("decode %s: %v", r.body, err)
+		}
+	}
+}
+
+// problem is the problem+json body of an error response.
+type problem struct {
+	Type     string              `json:"type"`
+	Title    string              `json:"title"`
+	Status   int                 `json:"status"`
+	Detail   string              `json:"detail"`
+	Instance string              `json:"instance"`
+	Errors   []ticket.FieldError `json:"errors"`
+}
+
+// expectProblem fails the test unless the response is a problem+json of the status and type.
+func (r response) expectProblem(t *testing.T, status int, typ string) problem {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type %q, want application/problem+json; body: %s", ct, r.body)
+	}
+	var p problem
+	r.expect(t, status, &p)
+	if p.Type != typ || p.Status != status || p.Title == "" || p.Detail == "" {
+		t.Errorf("problem %+v, want type %s and status %d with a title and detail", p, typ, status)
+	}
+	if strings.Contains(string(r.body), "goroutine") || strings.Contains(string(r.body), "SQLSTATE") {
+		t.Errorf("problem leaks internals: %s", r.body)
+	}
+	return p
+}
+
+// create opens a ticket through the API.
+func (s *system) create(t *testing.T, title string) ticket.Ticket {
+	t.Helper()
+	var tk ticket.Ticket
+	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": title}).expect(t, http.StatusCreated, &tk)
+	return tk
+}
+
+// act posts an action on a ticket and returns the response.
+func (s *system) act(t *testing.T, id string, action ticket.Action, body any) response {
+	t.Helper()
+	path := "/api/v1/tickets/" + id + "/" + string(action)
+	if action == ticket.ActionComment {
+		path = "/api/v1/tickets/" + id + "/comments"
+	}
+	return s.do(t, "POST", path, body)
+}
+
+// get reads a ticket through the API.
+func (s *system) get(t *testing.T, id string) ticket.Ticket {
+	t.Helper()
+	var tk ticket.Ticket
+	s.do(t, "GET", "/api/v1/tickets/"+id, nil).expect(t, http.StatusOK, &tk)
+	return tk
+}
