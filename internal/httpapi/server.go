@@ -102,8 +102,8 @@ func (s *Server) routes() chi.Router {
 		r.Route("/tickets/{id}", func(r chi.Router) {
 			r.Get("/", s.handle(s.getTicket))
 			r.Post("/comments", s.handle(s.addComment))
-			r.Get("/comments", s.handle(s.listComments))
-			r.Get("/events", s.handle(s.listEvents))
+			r.Get("/comments", s.handle(listUnder(s, s.store.ListComments)))
+			r.Get("/events", s.handle(listUnder(s, s.store.ListEvents)))
 			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
 				r.Post("/"+string(action), s.handle(s.transition(action)))
 			}

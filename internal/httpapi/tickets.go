@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -155,38 +156,25 @@ func (s *Server) change(r *http.Request, cmd ticket.Command) (ticket.Change, err
 	return s.workflows.Change(r.Context(), id, cmd)
 }
 
-func (s *Server) listComments(w http.ResponseWriter, r *http.Request) error {
-	id := chi.URLParam(r, "id")
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
+// listUnder serves a listing of one ticket's items, its comments or its events: 404 when the
+// ticket does not exist, rather than an empty page.
+func listUnder[T any](s *Server, list func(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[T], error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := chi.URLParam(r, "id")
+		page, err := pageRequest(r)
+		if err != nil {
+			return err
+		}
+		if _, err := s.ticket(r, id); err != nil {
+			return err
+		}
+		items, err := list(r.Context(), id, page)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, items)
+		return nil
 	}
-	if _, err := s.ticket(r, id); err != nil {
-		return err
-	}
-	items, err := s.store.ListComments(r.Context(), id, page)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, items)
-	return nil
-}
-
-func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
-	id := chi.URLParam(r, "id")
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.ticket(r, id); err != nil {
-		return err
-	}
-	items, err := s.store.ListEvents(r.Context(), id, page)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, items)
-	return nil
 }
 
 // pageRequest reads the limit and cursor query parameters of a listing.
