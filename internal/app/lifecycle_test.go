@@ -106,8 +106,11 @@ func TestClosedTicket(t *testing.T) {
 	}
 	waitCompleted(t, s, tk.ID)
 
-	s.act(t, tk.ID, ticket.ActionComment, map[string]string{"body": "hello?"}).
+	p := s.act(t, tk.ID, ticket.ActionComment, map[string]string{"body": "hello?"}).
 		expectProblem(t, http.StatusConflict, "/problems/ticket-closed")
+	if p.Detail != "cannot comment on a ticket that is closed" {
+		t.Errorf("detail %q", p.Detail)
+	}
 	s.act(t, tk.ID, ticket.ActionEscalate, nil).expectProblem(t, http.StatusConflict, "/problems/ticket-closed")
 	for _, a := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose} {
 		s.act(t, tk.ID, a, nil).expectProblem(t, http.StatusConflict, "/problems/invalid-transition")

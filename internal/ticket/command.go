@@ -98,7 +98,11 @@ func (t Ticket) Check(c Command) error {
 		return nil
 	}
 	if t.Status.IsFinal() {
-		return Errorf(ECLOSED, "cannot %s a ticket that is %s", c.Action, t.Status)
+		verb := string(c.Action)
+		if c.Action == ActionComment {
+			verb = "comment on"
+		}
+		return Errorf(ECLOSED, "cannot %s a ticket that is %s", verb, t.Status)
 	}
 	return nil
 }
