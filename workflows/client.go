@@ -22,13 +22,14 @@ type Reader interface {
 type Client struct {
 	temporal  client.Client
 	taskQueue string
+	policy    ticket.Policy
 	tickets   Reader
 }
 
-// NewClient returns a Client that starts workflows on taskQueue. It reads a ticket from tickets
-// when its workflow has completed, to say why a change was refused.
-func NewClient(c client.Client, taskQueue string, tickets Reader) *Client {
-	return &Client{temporal: c, taskQueue: taskQueue, tickets: tickets}
+// NewClient returns a Client that starts workflows on taskQueue with the timers of policy. It reads
+// a ticket from tickets when its workflow has completed, to say why a change was refused.
+func NewClient(c client.Client, taskQueue string, policy ticket.Policy, tickets Reader) *Client {
+	return &Client{temporal: c, taskQueue: taskQueue, policy: policy, tickets: tickets}
 }
 
 // Create starts the workflow of a new ticket and returns the ticket once it is persisted. Start and
@@ -41,7 +42,7 @@ func (c *Client) Create(ctx context.Context, id string, n ticket.NewTicket, acto
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// A closed ticket's workflow ID is never reused.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, TicketWorkflow, Input{TicketID: id, New: n, Actor: actor})
+	}, TicketWorkflow, Input{TicketID: id, New: n, Actor: actor, Policy: c.policy})
 	h, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{

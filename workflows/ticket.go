@@ -28,6 +28,7 @@ type Input struct {
 	TicketID string           `json:"ticket_id"`
 	New      ticket.NewTicket `json:"new"`
 	Actor    string           `json:"actor"`
+	Policy   ticket.Policy    `json:"policy"`
 }
 
 // Limits on how much of the queue one activity persists at once. Batching makes a burst of changes

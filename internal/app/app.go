@@ -84,7 +84,7 @@ func (d *Deps) NewWorker() worker.Worker {
 // Handler returns the HTTP API.
 func (d *Deps) Handler() http.Handler {
 	return httpapi.New(httpapi.Options{
-		Workflows:      workflows.NewClient(d.Temporal, d.Config.TemporalTaskQueue, d.Store),
+		Workflows:      workflows.NewClient(d.Temporal, d.Config.TemporalTaskQueue, d.Config.Policy(), d.Store),
 		Store:          d.Store,
 		Cache:          d.Cache,
 		Logger:         d.Log,

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"ticketflow/internal/ticket"
 )
 
 // Config is the whole configuration of the worker and the API server.
@@ -27,6 +29,16 @@ type Config struct {
 	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 	TemporalTaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"tickets"`
 
+	// First-response SLA per priority: how long a ticket may stay open before it escalates itself,
+	// and again after each further period, at most SLAMaxEscalations times.
+	SLALow            time.Duration `env:"SLA_FIRST_RESPONSE_LOW" envDefault:"72h"`
+	SLANormal         time.Duration `env:"SLA_FIRST_RESPONSE_NORMAL" envDefault:"24h"`
+	SLAHigh           time.Duration `env:"SLA_FIRST_RESPONSE_HIGH" envDefault:"8h"`
+	SLAUrgent         time.Duration `env:"SLA_FIRST_RESPONSE_URGENT" envDefault:"1h"`
+	SLAMaxEscalations int           `env:"SLA_MAX_ESCALATIONS" envDefault:"3"`
+	// AutoCloseAfter closes a ticket left answered or awaiting with no activity for this long.
+	AutoCloseAfter time.Duration `env:"AUTO_CLOSE_AFTER" envDefault:"168h"`
+
 	// HTTPAddr is where the API listens.
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8000"`
 	// RequestTimeout bounds one API request, including the wait for the workflow to apply a
@@ -35,8 +47,23 @@ type Config struct {
 	// ShutdownTimeout is how long in-flight work may take to finish on SIGTERM.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 
+	// WorkerMetricsAddr is where the worker serves /metrics.
+	WorkerMetricsAddr string `env:"WORKER_METRICS_ADDR" envDefault:":9464"`
+
 	LogLevel  slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string     `env:"LOG_FORMAT" envDefault:"json"` // json or text
+}
+
+// Policy returns the ticket timers that the configuration sets.
+func (c Config) Policy() ticket.Policy {
+	return ticket.Policy{
+		FirstResponseSLA: map[ticket.Priority]time.Duration{
+			ticket.PriorityLow: c.SLALow, ticket.PriorityNormal: c.SLANormal,
+			ticket.PriorityHigh: c.SLAHigh, ticket.PriorityUrgent: c.SLAUrgent,
+		},
+		MaxSLAEscalations: c.SLAMaxEscalations,
+		AutoCloseAfter:    c.AutoCloseAfter,
+	}
 }
 
 // Load reads the configuration from the environment.
