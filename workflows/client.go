@@ -15,6 +15,9 @@ import (
 type Reader interface {
 	// Ticket returns the ticket, or an ENOTFOUND error.
 	Ticket(ctx context.Context, id string) (ticket.Ticket, error)
+	// AppliedChange reports whether request requestID changed the ticket, and returns the ticket
+	// with the comment that request added.
+	AppliedChange(ctx context.Context, ticketID, requestID string) (ticket.Change, bool, error)
 }
 
 // Client sends changes to tickets' workflows and turns what comes back into domain values and
@@ -55,15 +58,25 @@ func (c *Client) Create(ctx context.Context, id string, n ticket.NewTicket, acto
 	if err == nil {
 		err = h.Get(ctx, &t)
 	}
-	if err != nil {
-		return ticket.Ticket{}, translate(ctx, err)
+	if err == nil {
+		return t, nil
 	}
-	return t, nil
+	// A retried create whose ticket was created, and perhaps closed and its workflow completed,
+	// meanwhile: the record has it.
+	if _, domain := FromTemporal(err).(*ticket.Error); !domain {
+		if stored, rerr := c.tickets.Ticket(ctx, id); rerr == nil {
+			return stored, nil
+		}
+	}
+	return ticket.Ticket{}, translate(ctx, err)
 }
 
 // Change asks the ticket's workflow to apply cmd and returns what it changed once persisted.
 func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (ticket.Change, error) {
 	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		// Temporal applies an update ID once per workflow run and answers a repeat with the first
+		// outcome, so a retried request joins the change it already made.
+		UpdateID:     cmd.RequestID,
 		WorkflowID:   WorkflowID(id),
 		UpdateName:   string(cmd.Action),
 		Args:         []any{cmd},
@@ -80,6 +93,12 @@ func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (tic
 	if errors.As(err, &notFound) {
 		// No running workflow: the ticket never existed, or it was closed and its workflow has
 		// completed. The record says which, and the lifecycle says why the change is refused.
+		// A retried request may have made its change before the workflow completed.
+		if applied, ok, rerr := c.tickets.AppliedChange(ctx, id, cmd.RequestID); rerr != nil {
+			return ticket.Change{}, rerr
+		} else if ok {
+			return applied, nil
+		}
 		t, rerr := c.tickets.Ticket(ctx, id)
 		if rerr != nil {
 			return ticket.Change{}, rerr

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/worker"
 
 	"ticketflow/internal/app"
 	"ticketflow/internal/cache/redis/redistest"
@@ -25,8 +26,10 @@ import (
 // system is the whole of ticketflow for one test: a fresh database, the test Redis Cluster, a
 // worker on a task queue of its own on the test Temporal server, and the HTTP API.
 type system struct {
-	deps *app.Deps
-	url  string
+	deps   *app.Deps
+	url    string
+	dsn    string        // the test's own database
+	worker worker.Worker // the running worker; restartWorker replaces it
 }
 
 // testConfig returns a configuration for the test stack with a database and task queue of the
@@ -62,12 +65,27 @@ func startSystem(t *testing.T) *system {
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(deps.Close)
-	w := deps.NewWorker()
+	s := &system{deps: deps, url: serve(t, deps.Handler()), dsn: cfg.DatabaseDSN}
+	s.startWorker(t)
+	return s
+}
+
+// startWorker starts a worker for the system, stopped when the test ends.
+func (s *system) startWorker(t *testing.T) {
+	t.Helper()
+	w := s.deps.NewWorker()
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	return &system{deps: deps, url: serve(t, deps.Handler())}
+	s.worker = w
+}
+
+// restartWorker stops the worker and starts a new one, as a deploy or a crash would.
+func (s *system) restartWorker(t *testing.T) {
+	t.Helper()
+	s.worker.Stop()
+	s.startWorker(t)
 }
 
 // serve serves h on a local port until the test ends and returns its URL.

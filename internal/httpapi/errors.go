@@ -16,6 +16,7 @@ const (
 	codeUnsupportedType = "unsupported_media_type"
 	codeNoRoute         = "no_route"
 	codeMethod          = "method_not_allowed"
+	codeKeyReused       = "idempotency_key_reused"
 )
 
 // problemKind is how one error code is shown to a client.
@@ -32,6 +33,7 @@ var problems = map[string]problemKind{
 	ticket.EINVALIDTRANSITION: {http.StatusConflict, "/problems/invalid-transition", "Invalid transition"},
 	ticket.ECLOSED:            {http.StatusConflict, "/problems/ticket-closed", "Ticket closed"},
 	ticket.ECONFLICT:          {http.StatusConflict, "/problems/conflict", "Conflict"},
+	ticket.EPRECONDITION:      {http.StatusPreconditionFailed, "/problems/precondition-failed", "Precondition failed"},
 	ticket.EUNAVAILABLE:       {http.StatusServiceUnavailable, "/problems/unavailable", "Service unavailable"},
 	ticket.ETIMEOUT:           {http.StatusGatewayTimeout, "/problems/timeout", "Not confirmed in time"},
 	ticket.EINTERNAL:          {http.StatusInternalServerError, "/problems/internal", "Internal error"},
@@ -40,6 +42,7 @@ var problems = map[string]problemKind{
 	codeUnsupportedType:       {http.StatusUnsupportedMediaType, "/problems/unsupported-media-type", "Unsupported media type"},
 	codeNoRoute:               {http.StatusNotFound, "/problems/not-found", "Not found"},
 	codeMethod:                {http.StatusMethodNotAllowed, "/problems/method-not-allowed", "Method not allowed"},
+	codeKeyReused:             {http.StatusUnprocessableEntity, "/problems/idempotency-key-reused", "Idempotency key reused"},
 }
 
 // problem is an RFC 9457 problem details document.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"ticketflow/internal/idempotency"
 	"ticketflow/internal/ticket"
 )
 
@@ -33,6 +34,8 @@ type Store interface {
 	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
 	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
 	Ping(ctx context.Context) error
+	// The store also keeps the Idempotency-Keys of POST requests.
+	idempotency.Store
 }
 
 // Cache holds ticket documents in front of the Store.
@@ -97,15 +100,15 @@ func (s *Server) routes() chi.Router {
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.withTimeout)
-		r.Post("/tickets", s.handle(s.createTicket))
+		r.Post("/tickets", s.handle(s.idempotent(s.createTicket)))
 		r.Get("/tickets", s.handle(s.listTickets))
 		r.Route("/tickets/{id}", func(r chi.Router) {
 			r.Get("/", s.handle(s.getTicket))
-			r.Post("/comments", s.handle(s.addComment))
+			r.Post("/comments", s.handle(s.idempotent(s.addComment)))
 			r.Get("/comments", s.handle(listUnder(s, s.store.ListComments)))
 			r.Get("/events", s.handle(listUnder(s, s.store.ListEvents)))
 			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
-				r.Post("/"+string(action), s.handle(s.transition(action)))
+				r.Post("/"+string(action), s.handle(s.idempotent(s.transition(action))))
 			}
 		})
 	})

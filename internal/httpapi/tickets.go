@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -24,7 +25,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) error {
 	if err := in.Normalize().Validate(); err != nil {
 		return err
 	}
-	id, err := newID()
+	id, err := resourceID(r)
 	if err != nil {
 		return err
 	}
@@ -45,7 +46,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) error {
 	}
 	tag := etag(t)
 	w.Header().Set("ETag", tag)
-	if r.Header.Get("If-None-Match") == tag {
+	if noneMatch(r.Header.Get("If-None-Match"), tag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -143,17 +144,49 @@ func (s *Server) change(r *http.Request, cmd ticket.Command) (ticket.Change, err
 		return ticket.Change{}, notFound(id)
 	}
 	if cmd.Comment != "" {
-		cid, err := newID()
+		cid, err := resourceID(r)
 		if err != nil {
 			return ticket.Change{}, err
 		}
 		cmd.CommentID = cid
 	}
+	cmd.RequestID = changeRequestID(r)
+	version, err := ifMatch(r)
+	if err != nil {
+		return ticket.Change{}, err
+	}
+	cmd.IfVersion = version
 	cmd = cmd.Normalize()
 	if err := cmd.Validate(); err != nil {
 		return ticket.Change{}, err
 	}
 	return s.workflows.Change(r.Context(), id, cmd)
+}
+
+// noneMatch reports whether an If-None-Match header matches tag: "*", or a list that holds it,
+// compared weakly as RFC 9110 says for this header.
+func noneMatch(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// ifMatch returns the version named by an If-Match header, 0 for none or "*". The workflow checks
+// it when the command's turn comes, so no change can slip in between the check and the change.
+func ifMatch(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || v < 1 || h != `"`+strconv.FormatInt(v, 10)+`"` {
+		return 0, requestError(codeBadRequest, `If-Match must be one entity tag of this API, such as "3"`)
+	}
+	return v, nil
 }
 
 // listUnder serves a listing of one ticket's items, its comments or its events: 404 when the

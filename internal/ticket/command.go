@@ -49,6 +49,12 @@ type Command struct {
 	Author string `json:"author,omitempty"`
 	// Reason says why a ticket is closed or escalated.
 	Reason string `json:"reason,omitempty"`
+	// RequestID names the request that sent the command, the same for every retry of it, so that
+	// a retried request is recognised instead of applied twice.
+	RequestID string `json:"request_id,omitempty"`
+	// IfVersion, when set, makes the command apply only to the ticket at exactly this version, so
+	// that a client who read version n cannot overwrite a change it has not seen.
+	IfVersion int64 `json:"if_version,omitempty"`
 }
 
 // Normalize trims the command's free text, as Validate and Apply expect.
@@ -81,6 +87,10 @@ func (c Command) Validate() error {
 	v.text("author", c.Author, 0, MaxPersonLen, false)
 	v.text("actor", c.Actor, 0, MaxPersonLen, false)
 	v.text("reason", c.Reason, 0, MaxReasonLen, false)
+	v.text("request_id", c.RequestID, 0, 255, false)
+	if c.IfVersion < 0 {
+		v.add("if_version", "must be a positive version")
+	}
 	return v.err()
 }
 
@@ -89,6 +99,9 @@ func (c Command) Validate() error {
 func (t Ticket) Check(c Command) error {
 	if err := c.Validate(); err != nil {
 		return err
+	}
+	if c.IfVersion != 0 && c.IfVersion != t.Version {
+		return Errorf(EPRECONDITION, "the ticket is at version %d, not %d: read it again and decide anew", t.Version, c.IfVersion)
 	}
 	if to, ok := c.Action.Target(); ok {
 		if !t.Status.CanMoveTo(to) {
@@ -157,6 +170,13 @@ func (t Ticket) Apply(c Command, now time.Time) (Change, error) {
 		ch.Events = append(ch.Events, Event{Type: EventEscalated, Actor: actor, At: now, Data: data})
 	}
 
+	if c.RequestID != "" {
+		// The trail says which request made each change, so that a retry can still be recognised
+		// once the workflow that answered it is gone.
+		for _, e := range ch.Events {
+			e.Data["request_id"] = c.RequestID
+		}
+	}
 	ch.Ticket = next
 	return ch, nil
 }

@@ -1,0 +1,189 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"ticketflow/internal/idempotency"
+	"ticketflow/internal/ticket"
+)
+
+// replayedHeader marks a response that repeats the first outcome of an Idempotency-Key.
+const replayedHeader = "Idempotent-Replayed"
+
+// keptHeaders are the response headers that a replay repeats.
+var keptHeaders = []string{"Content-Type", "Location", "ETag"}
+
+// claim is what a request with an Idempotency-Key carries down to its handler: the ID its effect
+// gets and the request ID that Temporal deduplicates the change by.
+type claim struct {
+	resourceID string
+	requestID  string
+}
+
+type claimKey struct{}
+
+// idempotent makes a POST safe to retry. With an Idempotency-Key, the first request claims the key
+// and the IDs of its effect; a retry with the same body gets the first outcome back unchanged, or,
+// while the first is still in flight or its outcome is unknown, drives the very same change again,
+// which Temporal applies once. The same key with another body is refused.
+func (s *Server) idempotent(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			return h(w, r)
+		}
+		if !printableASCII(key, 255) {
+			return requestError(codeBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters")
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			return requestError(codeTooLarge, "the request body is larger than %d bytes", maxBody)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+
+		scope := r.Method + " " + r.URL.Path
+		resourceID, err := newID()
+		if err != nil {
+			return err
+		}
+		rec, err := s.store.Claim(r.Context(), idempotency.Record{
+			Scope: scope, Key: key, RequestHash: fingerprint(r, body), ResourceID: resourceID,
+		})
+		if err != nil {
+			return unavailable(err)
+		}
+		if !bytes.Equal(rec.RequestHash, fingerprint(r, body)) {
+			return requestError(codeKeyReused, "this Idempotency-Key was used for a different request; use a new key")
+		}
+		if rec.Response != nil {
+			replay(w, *rec.Response)
+			return nil
+		}
+
+		sum := sha256.Sum256([]byte(scope + "\x00" + key))
+		ctx := context.WithValue(r.Context(), claimKey{}, claim{resourceID: rec.ResourceID, requestID: "idem-" + hex.EncodeToString(sum[:16])})
+		buf := newBufferedResponse()
+		if err := h(buf, r.WithContext(ctx)); err != nil {
+			s.writeError(buf, r, err)
+		}
+		// A 5xx leaves the outcome unknown: the next retry must drive the change again.
+		if buf.status < 500 {
+			if err := s.store.Complete(r.Context(), scope, key, buf.response()); err != nil {
+				s.log.WarnContext(r.Context(), "store idempotent response", "error", err)
+			}
+		}
+		buf.copyTo(w)
+		return nil
+	}
+}
+
+// fingerprint identifies a request by what decides its outcome: its body and preconditions.
+func fingerprint(r *http.Request, body []byte) []byte {
+	h := sha256.New()
+	for _, part := range []string{r.Header.Get("Content-Type"), r.Header.Get("If-Match")} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// resourceID returns the ID for the effect of the request: the one its Idempotency-Key claimed, or
+// a new one.
+func resourceID(r *http.Request) (string, error) {
+	if c, ok := r.Context().Value(claimKey{}).(claim); ok {
+		return c.resourceID, nil
+	}
+	return newID()
+}
+
+// changeRequestID returns the ID that Temporal deduplicates the request's change by, "" for none.
+func changeRequestID(r *http.Request) string {
+	c, _ := r.Context().Value(claimKey{}).(claim)
+	return c.requestID
+}
+
+func replay(w http.ResponseWriter, resp idempotency.Response) {
+	for name, value := range resp.Header {
+		w.Header().Set(name, value)
+	}
+	w.Header().Set(replayedHeader, "true")
+	w.WriteHeader(resp.Status)
+	if _, err := w.Write(resp.Body); err != nil {
+		logWriteFailure(err)
+	}
+}
+
+// unavailable reports a failure of the key store as retryable: nothing was done yet.
+func unavailable(err error) error {
+	var e *ticket.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &ticket.Error{Code: ticket.EUNAVAILABLE, Message: "the request could not be recorded; retry it"}
+}
+
+// printableASCII reports whether s is 1..max printable ASCII characters.
+func printableASCII(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// bufferedResponse holds a response until it is stored for replays.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedResponse() *bufferedResponse {
+	return &bufferedResponse{header: http.Header{}}
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) response() idempotency.Response {
+	resp := idempotency.Response{Status: b.status, Header: map[string]string{}, Body: b.body.Bytes()}
+	for _, name := range keptHeaders {
+		if v := b.header.Get(name); v != "" {
+			resp.Header[name] = v
+		}
+	}
+	return resp
+}
+
+func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
+	for name, values := range b.header {
+		w.Header()[name] = values
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(b.body.Len()))
+	w.WriteHeader(b.status)
+	if _, err := w.Write(b.body.Bytes()); err != nil {
+		logWriteFailure(err)
+	}
+}

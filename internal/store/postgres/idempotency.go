@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"ticketflow/internal/idempotency"
+	"ticketflow/internal/ticket"
+)
+
+// Claim stores rec unless its scope and key are taken, and returns the record that holds them.
+// Keys older than idempotency.TTL count as free: the claim replaces an expired record. Two
+// requests that claim one key at once both get the record of the first.
+func (db *DB) Claim(ctx context.Context, rec idempotency.Record) (idempotency.Record, error) {
+	const claim = `
+INSERT INTO idempotency_keys (scope, key, request_hash, resource_id)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (scope, key) DO UPDATE SET
+	request_hash = EXCLUDED.request_hash, resource_id = EXCLUDED.resource_id,
+	status = NULL, headers = NULL, body = NULL, created_at = now()
+WHERE idempotency_keys.created_at < now() - $5::interval
+RETURNING request_hash, resource_id::text, status, headers, body`
+	const read = `
+SELECT request_hash, resource_id::text, status, headers, body
+FROM idempotency_keys WHERE scope = $1 AND key = $2`
+	ttl := fmt.Sprintf("%d seconds", int64(idempotency.TTL/time.Second))
+	out := idempotency.Record{Scope: rec.Scope, Key: rec.Key}
+	var status *int
+	var header []byte
+	var body []byte
+	row := db.pool.QueryRow(ctx, claim, rec.Scope, rec.Key, rec.RequestHash, rec.ResourceID, ttl)
+	err := row.Scan(&out.RequestHash, &out.ResourceID, &status, &header, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Taken by a live record: the conflict's WHERE kept it, so read it.
+		err = db.pool.QueryRow(ctx, read, rec.Scope, rec.Key).Scan(&out.RequestHash, &out.ResourceID, &status, &header, &body)
+	}
+	if err != nil {
+		return idempotency.Record{}, translate(err, "claim idempotency key")
+	}
+	if status != nil {
+		resp := idempotency.Response{Status: *status, Body: body}
+		if err := json.Unmarshal(header, &resp.Header); err != nil {
+			return idempotency.Record{}, fmt.Errorf("postgres: idempotency key headers: %w", err)
+		}
+		out.Response = &resp
+	}
+	return out, nil
+}
+
+// Complete stores the first outcome of a key's request; an outcome already there is kept.
+func (db *DB) Complete(ctx context.Context, scope, key string, resp idempotency.Response) error {
+	header, err := json.Marshal(resp.Header)
+	if err != nil {
+		return fmt.Errorf("postgres: idempotency key headers: %w", err)
+	}
+	_, err = db.pool.Exec(ctx, `
+UPDATE idempotency_keys SET status = $3, headers = $4, body = $5
+WHERE scope = $1 AND key = $2 AND status IS NULL`, scope, key, resp.Status, header, resp.Body)
+	if err != nil {
+		return translate(err, "complete idempotency key")
+	}
+	return nil
+}
+
+// AppliedChange reports whether the request requestID changed the ticket, as its events record,
+// and returns the ticket as it is now with the comment the request added, if any. It lets a retry
+// that finds the ticket's workflow completed answer as the first request was answered.
+func (db *DB) AppliedChange(ctx context.Context, ticketID, requestID string) (ticket.Change, bool, error) {
+	tid, ok := parseID(ticketID)
+	if !ok || requestID == "" {
+		return ticket.Change{}, false, nil
+	}
+	var commentID *string
+	err := db.pool.QueryRow(ctx, `
+SELECT max(data->>'comment_id') FROM ticket_events
+WHERE ticket_id = $1 AND data->>'request_id' = $2
+HAVING count(*) > 0`, tid, requestID).Scan(&commentID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ticket.Change{}, false, nil
+	}
+	if err != nil {
+		return ticket.Change{}, false, translate(err, "find request %s of ticket %s", requestID, tid)
+	}
+	t, err := db.Ticket(ctx, ticketID)
+	if err != nil {
+		return ticket.Change{}, false, err
+	}
+	ch := ticket.Change{Ticket: t}
+	if commentID != nil {
+		var c ticket.Comment
+		err := db.pool.QueryRow(ctx, `SELECT id, ticket_id, body, author, created_at FROM comments WHERE id = $1`, *commentID).
+			Scan(&c.ID, &c.TicketID, &c.Body, &c.Author, &c.CreatedAt)
+		if err != nil {
+			return ticket.Change{}, false, translate(err, "read comment %s", *commentID)
+		}
+		c.CreatedAt = c.CreatedAt.UTC()
+		ch.Comment = &c
+	}
+	return ch, true, nil
+}
