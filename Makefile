@@ -13,6 +13,8 @@ DEV_DATA := .data/dev
 # staticcheck 2026.2.2. The proxy does not serve staticcheck's year-style tags (…@2025.1.1 is
 # refused), only the semver ones; v0.8.2 is the newest and is built for Go 1.26.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# workflowcheck finds non-deterministic calls (time.Now, goroutines, map ranges…) in workflow code.
+WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 # Extra flags for go test, e.g. make test GOTESTFLAGS='-run TestCreate -v'.
 GOTESTFLAGS ?=
 
@@ -100,7 +102,7 @@ test: ## go vet and go test -race against the test stack (started and stopped he
 	go vet ./...
 	go test -race -count=1 -timeout 20m $(GOTESTFLAGS) ./...
 
-lint: ## gofmt, go vet and staticcheck
+lint: ## gofmt, go vet, staticcheck and workflowcheck
 	@unformatted=$$(gofmt -l .)
 	if [[ -n $$unformatted ]]; then
 		echo "gofmt -l: these files are not formatted (run gofmt -w):"
@@ -109,6 +111,7 @@ lint: ## gofmt, go vet and staticcheck
 	fi
 	go vet ./...
 	go run $(STATICCHECK) ./...
+	go run $(WORKFLOWCHECK) ./workflows/...
 
 migrate: build ## apply the database migrations to the dev database
 	@eval "$$($(STACK) env dev)"

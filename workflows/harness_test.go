@@ -89,6 +89,8 @@ type harness struct {
 	env    *testsuite.TestWorkflowEnvironment
 	rec    *recorder
 	nextID int
+	in     workflows.Input // what the workflow starts with: input unless a test changes it
+	until  time.Duration   // when run cancels a workflow that is still running
 }
 
 func newHarness(t *testing.T) *harness {
@@ -102,7 +104,7 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterWorkflow(workflows.TicketWorkflow)
 	rec := &recorder{}
 	env.RegisterActivityWithOptions(rec.Persist, activity.RegisterOptions{Name: persistName})
-	return &harness{t: t, env: env, rec: rec}
+	return &harness{t: t, env: env, rec: rec, in: input, until: 24 * time.Hour}
 }
 
 // msg is an update or a signal to send to the workflow.
@@ -208,12 +210,12 @@ func (h *harness) queryAt(d time.Duration) *ticket.Ticket {
 	return got
 }
 
-// run executes the workflow. A workflow that is still running a day after its start is cancelled,
-// so that a test need not close its ticket.
+// run executes the workflow. A workflow that is still running h.until (a day) after its start is
+// cancelled, so that a test need not close its ticket.
 func (h *harness) run() {
 	h.t.Helper()
-	h.at(24*time.Hour, h.env.CancelWorkflow)
-	h.env.ExecuteWorkflow(workflows.TicketWorkflow, input)
+	h.at(h.until, h.env.CancelWorkflow)
+	h.env.ExecuteWorkflow(workflows.TicketWorkflow, h.in)
 	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
 }
 

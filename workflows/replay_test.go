@@ -1,11 +1,15 @@
 package workflows_test
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"ticketflow/internal/ticket"
 	"ticketflow/workflows"
 )
 
@@ -29,5 +33,56 @@ func TestReplayRecordedHistories(t *testing.T) {
 				t.Fatalf("replay %s: %v", file, err)
 			}
 		})
+	}
+}
+
+// TestRecordedHistoriesCoverTheWorkflow checks that the recorded histories still hold what the
+// replay must prove: runs from before changeAutomations, and runs with timers that fire and are
+// cancelled, search attributes and memo, refused signals, and both sides of a continue-as-new. A
+// history dropped or re-recorded without one of them fails here rather than weakening the replay.
+func TestRecordedHistoriesCoverTheWorkflow(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, file := range files {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		versioned := false
+		for _, ev := range h.GetEvents() {
+			found[ev.GetEventType().String()] = true
+			if ev.GetMarkerRecordedEventAttributes() != nil {
+				versioned = true
+			}
+			if in := ev.GetWorkflowExecutionStartedEventAttributes().GetInput(); in != nil &&
+				strings.Contains(string(in.GetPayloads()[0].GetData()), `"state":`) {
+				found["a run that continues a ticket"] = true
+			}
+			for _, p := range ev.GetActivityTaskScheduledEventAttributes().GetInput().GetPayloads() {
+				if strings.Contains(string(p.GetData()), string(ticket.EventTransitionRejected)) {
+					found["a refused signal"] = true
+				}
+			}
+		}
+		if !versioned {
+			found["a run from before the automations"] = true
+		}
+	}
+	for _, want := range []string{
+		"a run from before the automations", "a run that continues a ticket", "a refused signal",
+		"MarkerRecorded", "TimerFired", "TimerCanceled", "UpsertWorkflowSearchAttributes",
+		"WorkflowPropertiesModified", "WorkflowExecutionContinuedAsNew", "WorkflowExecutionSignaled",
+	} {
+		if !found[want] {
+			t.Errorf("no recorded history has %s", want)
+		}
 	}
 }

@@ -29,7 +29,18 @@ type Input struct {
 	New      ticket.NewTicket `json:"new"`
 	Actor    string           `json:"actor"`
 	Policy   ticket.Policy    `json:"policy"`
+	// State is where the run before this one left the ticket when it continued as new; nil when
+	// the workflow starts a new ticket.
+	State *State `json:"state,omitempty"`
+	// RunLimit is how many updates and signals one run takes before it continues as new; 0 means
+	// defaultRunLimit. Tests set it low to see several runs.
+	RunLimit int `json:"run_limit,omitempty"`
 }
+
+// changeAutomations guards what this workflow added to the commands of the first ones: the
+// timers, the search attributes and memo, and continue-as-new. Runs recorded before it (version
+// workflow.DefaultVersion) replay without any of them.
+const changeAutomations = "timers-and-search-attributes"
 
 // Limits on how much of the queue one activity persists at once. Batching makes a burst of changes
 // to one ticket cost one activity instead of one each; the byte bound keeps the activity's input
@@ -54,38 +65,70 @@ var persistOptions = workflow.ActivityOptions{
 type request struct {
 	cmd    ticket.Command
 	signal bool // from a signal: nobody waits for the outcome, so a refusal is recorded as an event
+	tick   bool // from a fired timer: its command is decided when its turn comes (see apply)
 	done   bool
 	change ticket.Change
 	err    error
 }
 
-// ticketState is the workflow's state. Only the run loop writes it.
+// ticketState is the workflow's state. Only the run loop writes it, except the queue and the count
+// of messages taken, which the update handlers and the signal reader add to.
 type ticketState struct {
+	in      Input
 	ticket  ticket.Ticket
-	lastSeq int64 // the seq of the newest event in the audit trail
+	lastSeq int64             // the seq of the newest event in the audit trail
+	timers  ticket.TimerState // what the timers did so far, carried into the next run
 	queue   []*request
 	signals []workflow.ReceiveChannel
+
+	// automated is false in runs that began before changeAutomations: they keep no timer, set no
+	// search attribute and never continue as new, so that their histories replay.
+	automated  bool
+	timer      *armedTimer // the timer waiting for the ticket's next deadline, nil when none is
+	tickQueued bool        // a fired timer's tick waits in the queue
+
+	handled  int        // updates and signals this run has taken, to continue as new in time
+	draining bool       // continuing as new: answers are held until nothing is left to apply
+	held     []*request // applied and persisted, answered when the drain ends
 }
 
-// TicketWorkflow runs one ticket from creation until it is closed.
+// TicketWorkflow runs one ticket from creation until it is closed, continuing as new when its
+// history grows long.
 func TicketWorkflow(ctx workflow.Context, in Input) (ticket.Ticket, error) {
-	s := &ticketState{}
+	s := &ticketState{in: in,
+		automated: workflow.GetVersion(ctx, changeAutomations, workflow.DefaultVersion, 1) >= 1}
+	if in.State != nil {
+		s.restore(*in.State) // before the handlers, so that their validators see the ticket
+	}
 	if err := s.register(ctx); err != nil {
 		return ticket.Ticket{}, err
 	}
-	created, err := ticket.Open(in.TicketID, in.New, in.Actor, workflow.Now(ctx))
+	if in.State == nil {
+		if err := s.create(ctx); err != nil {
+			return ticket.Ticket{}, err
+		}
+	}
+	if err := s.run(ctx); err != nil {
+		return ticket.Ticket{}, err // a ContinueAsNewError too
+	}
+	return s.ticket, nil
+}
+
+// create opens the ticket, persists it, and only then makes it the workflow's.
+func (s *ticketState) create(ctx workflow.Context) error {
+	created, err := ticket.Open(s.in.TicketID, s.in.New, s.in.Actor, workflow.Now(ctx))
 	if err != nil {
-		return ticket.Ticket{}, toApplicationError(err)
+		return toApplicationError(err)
 	}
 	seq := number(&created, 0)
 	if err := s.persist(ctx, []ticket.Change{created}); err != nil {
-		return ticket.Ticket{}, err
+		return err
 	}
 	s.ticket, s.lastSeq = created.Ticket, seq
-	if err := s.run(ctx); err != nil {
-		return ticket.Ticket{}, err
+	if s.automated {
+		return s.describe(ctx)
 	}
-	return s.ticket, nil
+	return nil
 }
 
 // register installs the query, the update handlers with their validators, and the signal reader.
@@ -125,6 +168,7 @@ func (s *ticketState) register(ctx workflow.Context) error {
 // awaitCreated is the update that UpdateWithStart sends along with the start, so that creating a
 // ticket answers only once the ticket is persisted.
 func (s *ticketState) awaitCreated(ctx workflow.Context) (ticket.Ticket, error) {
+	s.handled++
 	if err := workflow.Await(ctx, func() bool { return s.ticket.Version > 0 }); err != nil {
 		return ticket.Ticket{}, err
 	}
@@ -146,6 +190,7 @@ func (s *ticketState) validate(cmd ticket.Command) error {
 func (s *ticketState) submit(ctx workflow.Context, cmd ticket.Command) (ticket.Change, error) {
 	r := &request{cmd: cmd}
 	s.queue = append(s.queue, r)
+	s.handled++
 	if err := workflow.Await(ctx, func() bool { return r.done }); err != nil {
 		return ticket.Change{}, err
 	}
@@ -162,7 +207,7 @@ var signalOrder = []ticket.Action{
 }
 
 // readSignals moves signals into the queue. It never blocks in Receive: a signal stays counted in
-// its channel's Len until it is queued, which is what lets finished see that one is waiting.
+// its channel's Len until it is queued, which is what lets wake see that one is waiting.
 func (s *ticketState) readSignals(ctx workflow.Context) {
 	for {
 		if err := workflow.Await(ctx, s.signalWaiting); err != nil {
@@ -176,6 +221,7 @@ func (s *ticketState) readSignals(ctx workflow.Context) {
 					cmd.Actor = "automation"
 				}
 				s.queue = append(s.queue, &request{cmd: cmd, signal: true})
+				s.handled++
 				cmd = ticket.Command{}
 			}
 		}
@@ -192,23 +238,65 @@ func (s *ticketState) signalWaiting() bool {
 }
 
 // run applies queued changes, a batch at a time, until the ticket is closed and nothing is left to
-// answer: no queued change, no unread signal, no running handler.
+// answer: no queued change, no unread signal, no running handler. It returns a ContinueAsNewError
+// when the run has taken enough messages, or Temporal suggests it, once the same holds.
 func (s *ticketState) run(ctx workflow.Context) error {
 	for {
-		if err := workflow.Await(ctx, func() bool { return len(s.queue) > 0 || s.finished(ctx) }); err != nil {
+		if err := s.reflect(ctx); err != nil {
 			return err
 		}
-		if len(s.queue) == 0 {
+		if err := workflow.Await(ctx, func() bool { return s.wake(ctx) }); err != nil {
+			return err
+		}
+		if !s.signalWaiting() {
+			s.takeTimer()
+		}
+		switch {
+		case len(s.queue) > 0:
+			// Once the run is due to continue as new, it answers nothing more until the queue is
+			// empty (see answer).
+			s.draining = s.draining || s.continueDue(ctx)
+			if err := s.apply(ctx, s.take()); err != nil {
+				return err
+			}
+		case len(s.held) > 0:
+			s.release()
+		case s.ticket.Status.IsFinal():
 			return nil
-		}
-		if err := s.apply(ctx, s.take()); err != nil {
-			return err
+		default:
+			return s.continueAsNew(ctx)
 		}
 	}
 }
 
-func (s *ticketState) finished(ctx workflow.Context) bool {
-	return s.ticket.Status.IsFinal() && workflow.AllHandlersFinished(ctx) && !s.signalWaiting()
+// wake tells the run loop that it has something to do: a change to apply, a timer that fired,
+// answers to release, or, when everything is answered and read, the end of the run. A fired timer
+// waits for the signals of its task to be queued (see takeTimer).
+func (s *ticketState) wake(ctx workflow.Context) bool {
+	if len(s.queue) > 0 {
+		return true
+	}
+	if s.signalWaiting() {
+		return false // readSignals queues it first
+	}
+	return s.timerFired() || len(s.held) > 0 ||
+		workflow.AllHandlersFinished(ctx) && (s.ticket.Status.IsFinal() || s.continueDue(ctx))
+}
+
+// reflect shows the ticket as it now stands outside the workflow: in its search attributes, and
+// in the timer that waits for its next deadline. A draining run arms no new timer: it ends within
+// a batch or two, and the next run arms the timer from the state it carries.
+func (s *ticketState) reflect(ctx workflow.Context) error {
+	if !s.automated {
+		return nil
+	}
+	if err := s.publish(ctx); err != nil {
+		return err
+	}
+	if !s.draining {
+		s.rearm(ctx)
+	}
+	return nil
 }
 
 // take removes the next batch from the queue.
@@ -230,16 +318,30 @@ func (s *ticketState) take() []*request {
 // they changed in one activity, and only then makes the new ticket the workflow's and answers.
 func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 	now := workflow.Now(ctx)
-	next, seq := s.ticket, s.lastSeq
+	next, seq, timers := s.ticket, s.lastSeq, s.timers
 	var changes []ticket.Change
 	for _, r := range batch {
-		ch, err := next.Apply(r.cmd, now)
+		cmd := r.cmd
+		var deadline ticket.Deadline
+		if r.tick {
+			s.tickQueued = false
+			var due bool
+			// The timer fired for the ticket as it was when the timer was armed; the changes
+			// queued before the tick may have moved its deadline or ended it.
+			if deadline, due = s.in.Policy.Due(next, timers, now); !due {
+				continue
+			}
+			cmd = deadline.Command()
+		}
+		ch, err := next.Apply(cmd, now)
 		if err != nil {
 			r.err = err
 			if !r.signal {
-				continue
+				continue // an update's caller learns of it; a tick is never refused (Policy.Next)
 			}
-			ch = next.Reject(r.cmd, err, now)
+			ch = next.Reject(cmd, err, now)
+		} else if r.tick {
+			timers = timers.After(deadline)
 		}
 		seq = number(&ch, seq)
 		next, r.change = ch.Ticket, ch
@@ -248,11 +350,32 @@ func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 	if err := s.persist(ctx, changes); err != nil {
 		return err
 	}
-	s.ticket, s.lastSeq = next, seq
+	s.ticket, s.lastSeq, s.timers = next, seq, timers
+	s.answer(batch)
+	return nil
+}
+
+// answer lets the updates of a persisted batch return. While the run drains before continuing as
+// new it holds them until nothing is left to apply: a caller waiting for its answer sends nothing
+// new, so the drain ends even under steady traffic. An update that reaches the server while the
+// run's last task completes is never accepted by this run; the server has its caller retry it on
+// the next one.
+func (s *ticketState) answer(batch []*request) {
+	if s.draining {
+		s.held = append(s.held, batch...)
+		return
+	}
 	for _, r := range batch {
 		r.done = true
 	}
-	return nil
+}
+
+// release answers the updates held by the drain.
+func (s *ticketState) release() {
+	for _, r := range s.held {
+		r.done = true
+	}
+	s.held = nil
 }
 
 // number gives the change's events the seqs after last and returns the last one given.

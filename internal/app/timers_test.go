@@ -1,0 +1,393 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/worker"
+
+	"ticketflow/internal/app"
+	"ticketflow/internal/config"
+	"ticketflow/internal/ticket"
+	"ticketflow/workflows"
+)
+
+// startSystemConfigured does what startSystem does, with the configuration cfg and the worker that
+// newWorker returns (deps.NewWorker when it is nil). Tests that run the worker in a process of their
+// own pass withoutWorker.
+func startSystemConfigured(t *testing.T, cfg config.Config, newWorker func(*app.Deps) worker.Worker) *system {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	deps, err := app.Connect(ctx, cfg, log)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(deps.Close)
+	s := &system{deps: deps, url: serve(t, deps.Handler()), dsn: cfg.DatabaseDSN}
+	if newWorker == nil {
+		s.startWorker(t)
+		return s
+	}
+	if w := newWorker(deps); w != nil {
+		if err := w.Start(); err != nil {
+			t.Fatalf("start worker: %v", err)
+		}
+		t.Cleanup(w.Stop)
+		s.worker = w
+	}
+	return s
+}
+
+// withoutWorker starts no worker in the test's process.
+func withoutWorker(*app.Deps) worker.Worker { return nil }
+
+// trail returns the ticket's whole audit trail, oldest first, reading every page.
+func (s *system) trail(t *testing.T, id string) []ticket.Event {
+	t.Helper()
+	return listPages[ticket.Event](t, s, "/api/v1/tickets/"+id+"/events")
+}
+
+// listPages reads every page of a listing, 200 at a time.
+func listPages[T any](t *testing.T, s *system, path string) []T {
+	t.Helper()
+	var all []T
+	cursor := ""
+	for {
+		var page ticket.Page[T]
+		s.do(t, "GET", path+"?limit=200&cursor="+cursor, nil).expect(t, http.StatusOK, &page)
+		all = append(all, page.Items...)
+		if page.NextCursor == nil {
+			return all
+		}
+		cursor = *page.NextCursor
+	}
+}
+
+// waitUntil polls check every 100ms until it returns "" or the timeout passes, and then fails
+// with the last thing check said.
+func waitUntil(t *testing.T, timeout time.Duration, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		msg := check()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// workflowView is what Temporal shows of a ticket's workflow: its search attributes and memo.
+type workflowView struct {
+	Status   string
+	Priority string
+	Level    int64
+	Title    string
+}
+
+// view reads the search attributes and memo of the ticket's current run.
+func (s *system) view(t *testing.T, id string) workflowView {
+	t.Helper()
+	res, err := s.deps.Temporal.DescribeWorkflow(context.Background(), workflows.WorkflowID(id), "")
+	if err != nil {
+		t.Fatalf("describe: %v", err)
+	}
+	info := res.RawResponse.GetWorkflowExecutionInfo()
+	fields := info.GetSearchAttributes().GetIndexedFields()
+	var v workflowView
+	decodeSearchPayload(t, fields["TicketStatus"], &v.Status)
+	decodeSearchPayload(t, fields["TicketPriority"], &v.Priority)
+	decodeSearchPayload(t, fields["TicketEscalationLevel"], &v.Level)
+	decodeSearchPayload(t, info.GetMemo().GetFields()[workflows.MemoTitle], &v.Title)
+	return v
+}
+
+func decodeSearchPayload(t *testing.T, p *commonpb.Payload, v any) {
+	t.Helper()
+	if p == nil {
+		return
+	}
+	if err := converter.GetDefaultDataConverter().FromPayload(p, v); err != nil {
+		t.Fatalf("decode %s: %v", p, err)
+	}
+}
+
+// listWorkflows returns the IDs of the workflows on the system's task queue that the visibility query
+// finds, as ops would list them.
+func (s *system) listWorkflows(t *testing.T, query string) []string {
+	t.Helper()
+	res, err := s.deps.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("TaskQueue = '%s' AND %s", s.deps.Config.TemporalTaskQueue, query),
+	})
+	if err != nil {
+		t.Fatalf("list %q: %v", query, err)
+	}
+	var ids []string
+	for _, e := range res.GetExecutions() {
+		ids = append(ids, e.GetExecution().GetWorkflowId())
+	}
+	return ids
+}
+
+// TestEscalateOverHTTP escalates through the API: each escalation raises the level by one and
+// writes an escalated event with the reason and who asked, the ticket's search attributes follow,
+// ops can list it as escalated, and a closed ticket refuses to escalate.
+func TestEscalateOverHTTP(t *testing.T) {
+	s := startSystem(t)
+	tk := s.create(t, "Escalate me")
+	var got ticket.Ticket
+	s.act(t, tk.ID, ticket.ActionEscalate, map[string]string{"reason": "  customer is angry "}).expect(t, http.StatusOK, &got)
+	if got.EscalationLevel != 1 || got.Version != 2 || got.Status != ticket.StatusOpen {
+		t.Fatalf("after one escalation: level %d v%d %s", got.EscalationLevel, got.Version, got.Status)
+	}
+	s.act(t, tk.ID, ticket.ActionEscalate, nil).expect(t, http.StatusOK, &got)
+	if got.EscalationLevel != 2 || got.Version != 3 {
+		t.Fatalf("after two escalations: level %d v%d", got.EscalationLevel, got.Version)
+	}
+	if read := s.get(t, tk.ID); read.EscalationLevel != 2 {
+		t.Fatalf("GET shows level %d", read.EscalationLevel)
+	}
+	evs := s.trail(t, tk.ID)
+	if len(evs) != 3 {
+		t.Fatalf("events %+v, want created and two escalated", evs)
+	}
+	first, second := evs[1], evs[2]
+	if first.Type != ticket.EventEscalated || first.Actor != "api" || first.Data["reason"] != "customer is angry" ||
+		first.Data["level"] != float64(1) {
+		t.Errorf("first escalated event %+v", first)
+	}
+	if _, ok := second.Data["reason"]; second.Type != ticket.EventEscalated || ok || second.Data["level"] != float64(2) {
+		t.Errorf("second escalated event %+v", second)
+	}
+
+	want := workflowView{Status: "open", Priority: "normal", Level: 2, Title: "Escalate me"}
+	if v := s.view(t, tk.ID); v != want {
+		t.Errorf("search attributes and memo %+v, want %+v", v, want)
+	}
+	id := workflows.WorkflowID(tk.ID)
+	waitUntil(t, 10*time.Second, func() string {
+		if ids := s.listWorkflows(t, "TicketStatus = 'open' AND TicketEscalationLevel > 0"); len(ids) != 1 || ids[0] != id {
+			return fmt.Sprintf("escalated open tickets listed: %v, want [%s]", ids, id)
+		}
+		return ""
+	})
+
+	s.act(t, tk.ID, ticket.ActionClose, nil).expect(t, http.StatusOK, nil)
+	waitCompleted(t, s, tk.ID)
+	s.act(t, tk.ID, ticket.ActionEscalate, map[string]string{"reason": "too late"}).
+		expectProblem(t, http.StatusConflict, "/problems/ticket-closed")
+	if v := s.view(t, tk.ID); v.Status != "closed" || v.Level != 2 {
+		t.Errorf("search attributes of the closed ticket %+v", v)
+	}
+	waitUntil(t, 10*time.Second, func() string {
+		if ids := s.listWorkflows(t, "TicketStatus = 'open' AND TicketEscalationLevel > 0"); len(ids) != 0 {
+			return fmt.Sprintf("the closed ticket is still listed as open: %v", ids)
+		}
+		return ""
+	})
+}
+
+// TestAutomationSignals sends what an automation sends, straight to the workflow: an escalation
+// and a close with the reason timeout, both recorded with the automation as the actor.
+func TestAutomationSignals(t *testing.T) {
+	s := startSystem(t)
+	tk := s.create(t, "left alone")
+	s.act(t, tk.ID, ticket.ActionAnswer, nil).expect(t, http.StatusOK, nil)
+	ctx := context.Background()
+	id := workflows.WorkflowID(tk.ID)
+	for _, sig := range []struct {
+		action ticket.Action
+		cmd    ticket.Command
+	}{
+		{ticket.ActionEscalate, ticket.Command{Actor: "sla-bot", Reason: "vip"}},
+		{ticket.ActionClose, ticket.Command{Actor: "sla-bot", Reason: "timeout"}},
+	} {
+		if err := s.deps.Temporal.SignalWorkflow(ctx, id, "", string(sig.action), sig.cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitCompleted(t, s, tk.ID)
+	got := s.get(t, tk.ID)
+	if got.EscalationLevel != 1 || got.CloseReason == nil || *got.CloseReason != "timeout" || got.Version != 4 {
+		t.Fatalf("after the signals: %+v", got)
+	}
+	evs := s.trail(t, tk.ID)
+	last := evs[len(evs)-1]
+	if last.Type != ticket.EventStatusChanged || last.Actor != "sla-bot" || last.Data["reason"] != "timeout" {
+		t.Errorf("close event %+v", last)
+	}
+}
+
+// workerBinary is ticketflow's worker binary, run as a process of its own so that a test can kill
+// it the way a crash or an OOM would.
+type workerBinary struct {
+	bin string
+	env []string
+}
+
+// buildWorkerBinary builds the worker binary once for the test.
+func buildWorkerBinary(t *testing.T, cfg config.Config) *workerBinary {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "worker")
+	build := exec.Command("go", "build", "-o", bin, "ticketflow/worker")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./worker: %v\n%s", err, out)
+	}
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"DATABASE_DSN=" + cfg.DatabaseDSN,
+		"REDIS_ADDRS=" + strings.Join(cfg.RedisAddrs, ","),
+		"TEMPORAL_ADDRESS=" + cfg.TemporalAddress,
+		"TEMPORAL_NAMESPACE=" + cfg.TemporalNamespace,
+		"TEMPORAL_TASK_QUEUE=" + cfg.TemporalTaskQueue,
+		"WORKER_METRICS_ADDR=127.0.0.1:0",
+		"LOG_FORMAT=text", "LOG_LEVEL=warn",
+		// The timers come from each ticket's input, which the API sets; these only keep the
+		// worker's configuration in line with it.
+		"SLA_FIRST_RESPONSE_URGENT=" + cfg.SLAUrgent.String(),
+		"SLA_MAX_ESCALATIONS=" + fmt.Sprint(cfg.SLAMaxEscalations),
+		"AUTO_CLOSE_AFTER=" + cfg.AutoCloseAfter.String(),
+	}
+	return &workerBinary{bin: bin, env: env}
+}
+
+// start runs a worker process until kill, or the end of the test.
+func (p *workerBinary) start(t *testing.T) (kill func()) {
+	t.Helper()
+	cmd := exec.Command(p.bin)
+	cmd.Env = p.env
+	var out procOutput
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	var once sync.Once
+	kill = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill() // SIGKILL: no graceful stop, tasks in flight are abandoned
+			_ = cmd.Wait()
+			if s := out.String(); s != "" {
+				t.Logf("worker %d output:\n%s", cmd.Process.Pid, s)
+			}
+		})
+	}
+	t.Cleanup(kill)
+	return kill
+}
+
+// procOutput collects a process's output from the goroutines that exec starts.
+type procOutput struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *procOutput) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *procOutput) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestTimersSurviveWorkerRestarts runs the timers on the real server with second-long durations,
+// and SIGKILLs the worker while each timer is pending: the timer is the server's, so it fires
+// anyway, and the next worker applies it, replaying the ticket's history.
+func TestTimersSurviveWorkerRestarts(t *testing.T) {
+	const sla, autoClose = 3 * time.Second, 4 * time.Second
+	cfg := testConfig(t)
+	cfg.SLAUrgent = sla // the other priorities keep a zero SLA: no timer
+	cfg.SLAMaxEscalations = 2
+	cfg.AutoCloseAfter = autoClose
+	s := startSystemConfigured(t, cfg, withoutWorker)
+	worker := buildWorkerBinary(t, cfg)
+
+	kill := worker.start(t)
+	var tk ticket.Ticket
+	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "Server room flooded", "priority": "urgent"}).
+		expect(t, http.StatusCreated, &tk)
+	kill()
+
+	// With no worker, the SLA runs out and nothing happens to the ticket.
+	time.Sleep(time.Until(tk.CreatedAt.Add(sla + 500*time.Millisecond)))
+	if got := s.get(t, tk.ID); got.EscalationLevel != 0 || got.Version != 1 {
+		t.Fatalf("the ticket changed with no worker running: %+v", got)
+	}
+	kill = worker.start(t)
+	// The killed worker's sticky queue times out before the task reaches the new one (5s).
+	waitUntil(t, 20*time.Second, func() string {
+		if got := s.get(t, tk.ID); got.EscalationLevel != 2 {
+			return fmt.Sprintf("escalation level %d, want 2 (the SLA's ceiling)", got.EscalationLevel)
+		}
+		return ""
+	})
+	// Persist writes the change before the workflow task that upserts the search attributes ends.
+	waitUntil(t, 5*time.Second, func() string {
+		if v := s.view(t, tk.ID); v.Level != 2 || v.Status != "open" {
+			return fmt.Sprintf("search attributes %+v after the SLA escalations", v)
+		}
+		return ""
+	})
+	// One more period: the ceiling holds.
+	time.Sleep(time.Until(tk.CreatedAt.Add(3*sla + 500*time.Millisecond)))
+
+	var answered ticket.Ticket
+	s.act(t, tk.ID, ticket.ActionAnswer, map[string]string{"comment": "Pumps are on their way."}).
+		expect(t, http.StatusOK, &answered)
+	if answered.EscalationLevel != 2 {
+		t.Fatalf("the SLA went past its ceiling: level %d", answered.EscalationLevel)
+	}
+	kill()
+	kill = worker.start(t)
+	defer kill()
+	waitCompleted(t, s, tk.ID)
+
+	final := s.get(t, tk.ID)
+	if final.Status != ticket.StatusClosed || final.CloseReason == nil || *final.CloseReason != "timeout" ||
+		final.ClosedAt.Before(answered.UpdatedAt.Add(autoClose)) {
+		t.Fatalf("auto-closed ticket %+v, want closed for timeout %s after %s", final, autoClose, answered.UpdatedAt)
+	}
+	type step struct {
+		typ    ticket.EventType
+		actor  string
+		reason any
+	}
+	var got []step
+	for _, ev := range s.trail(t, tk.ID) {
+		got = append(got, step{ev.Type, ev.Actor, ev.Data["reason"]})
+	}
+	want := []step{
+		{ticket.EventCreated, "api", nil},
+		{ticket.EventEscalated, "ticketflow", "first_response_sla"},
+		{ticket.EventEscalated, "ticketflow", "first_response_sla"},
+		{ticket.EventCommented, "api", nil},
+		{ticket.EventStatusChanged, "api", nil},
+		{ticket.EventStatusChanged, "ticketflow", "timeout"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audit trail\n got %v\nwant %v", got, want)
+	}
+	if v := s.view(t, tk.ID); v.Status != "closed" {
+		t.Errorf("search attributes %+v after the auto-close", v)
+	}
+}

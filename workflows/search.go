@@ -1,0 +1,44 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The search attributes that each ticket's workflow keeps up to date, so that ops can list tickets
+// in the Temporal UI and CLI, e.g. TicketStatus = 'open' AND TicketEscalationLevel > 0. They must be
+// registered in the namespace (internal/devstack/stack.sh does it for the dev and test servers).
+var (
+	SearchStatus          = temporal.NewSearchAttributeKeyKeyword("TicketStatus")
+	SearchPriority        = temporal.NewSearchAttributeKeyKeyword("TicketPriority")
+	SearchEscalationLevel = temporal.NewSearchAttributeKeyInt64("TicketEscalationLevel")
+)
+
+// MemoTitle is the memo field that shows the ticket's title next to its workflow in the UI.
+const MemoTitle = "title"
+
+// describe puts the ticket's title in the workflow's memo. The title never changes, and
+// continue-as-new carries the memo into the next run, so this happens once per ticket.
+func (s *ticketState) describe(ctx workflow.Context) error {
+	return workflow.UpsertMemo(ctx, map[string]any{MemoTitle: s.ticket.Title})
+}
+
+// publish sets the search attributes that no longer match the ticket. Comparing with what the
+// workflow already holds keeps a comment, which changes none of them, from adding an event.
+func (s *ticketState) publish(ctx workflow.Context) error {
+	have := workflow.GetTypedSearchAttributes(ctx)
+	var set []temporal.SearchAttributeUpdate
+	if v, ok := have.GetKeyword(SearchStatus); !ok || v != string(s.ticket.Status) {
+		set = append(set, SearchStatus.ValueSet(string(s.ticket.Status)))
+	}
+	if v, ok := have.GetKeyword(SearchPriority); !ok || v != string(s.ticket.Priority) {
+		set = append(set, SearchPriority.ValueSet(string(s.ticket.Priority)))
+	}
+	if v, ok := have.GetInt64(SearchEscalationLevel); !ok || v != int64(s.ticket.EscalationLevel) {
+		set = append(set, SearchEscalationLevel.ValueSet(int64(s.ticket.EscalationLevel)))
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, set...)
+}
