@@ -90,10 +90,11 @@ func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (tic
 		return ch, nil
 	}
 	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		// No running workflow: the ticket never existed, or it was closed and its workflow has
-		// completed. The record says which, and the lifecycle says why the change is refused.
-		// A retried request may have made its change before the workflow completed.
+	if errors.As(err, &notFound) || ticket.ErrorCode(FromTemporal(err)) == ticket.EAPPLIED {
+		// No running workflow (the ticket never existed, or it was closed and its workflow has
+		// completed), or a retried request that an earlier run applied. The record says whether
+		// the request made its change; if not, whether the ticket exists and why the lifecycle
+		// refuses the change.
 		if applied, ok, rerr := c.tickets.AppliedChange(ctx, id, cmd.RequestID); rerr != nil {
 			return ticket.Change{}, rerr
 		} else if ok {

@@ -239,3 +239,29 @@ func TestRunsBeforeAutomations(t *testing.T) {
 	require.Empty(t, upserts.attributes)
 	require.Empty(t, upserts.memos)
 }
+
+// TestRetriedRequestAcrossContinueAsNew retries a request after the run that applied it continued
+// as new. Temporal recognises a repeated update ID only within one run, so the workflow carries the
+// IDs of recent requests: the retry is refused as already applied, and nothing is applied twice,
+// whether it comes as an update or as an automation's signal.
+func TestRetriedRequestAcrossContinueAsNew(t *testing.T) {
+	h := newHarness(t)
+	h.in.RunLimit = 3
+	h.sendAt(0, createUpdate)
+	first := update(ticket.ActionComment, ticket.Command{Actor: agent, Comment: "once", CommentID: "c-1", RequestID: "req-1"})
+	outs, _ := h.steps(time.Minute, first, update(ticket.ActionEscalate, ticket.Command{Actor: agent}))
+	h.run()
+	requireApplied(t, outs[0])
+	next := h.requireContinued()
+	require.Equal(t, []string{"req-1"}, next.State.Requests)
+
+	h2 := h.nextRun(t, 5*time.Minute)
+	retried := h2.sendAt(time.Minute, first)[0]
+	h2.sendAt(2*time.Minute, signal(ticket.ActionComment, ticket.Command{Actor: "bot", Comment: "once", CommentID: "c-1", RequestID: "req-1"}))
+	fresh := h2.sendAt(3*time.Minute, update(ticket.ActionComment, ticket.Command{Actor: agent, Comment: "new", CommentID: "c-2", RequestID: "req-2"}))[0]
+	h2.run()
+	requireRefused(t, retried, ticket.EAPPLIED)
+	ch := requireApplied(t, fresh)
+	require.Equal(t, next.State.Ticket.Version+1, ch.Ticket.Version, "the retry or the resent signal was applied")
+	require.Equal(t, 2, ch.Ticket.CommentsCount)
+}

@@ -25,7 +25,7 @@ func toApplicationError(err error) error {
 // domainCodes are the codes that toApplicationError sends as an application error's type.
 var domainCodes = map[string]bool{
 	ticket.ENOTFOUND: true, ticket.EINVALID: true, ticket.EINVALIDTRANSITION: true,
-	ticket.ECLOSED: true, ticket.ECONFLICT: true, ticket.EPRECONDITION: true,
+	ticket.ECLOSED: true, ticket.ECONFLICT: true, ticket.EPRECONDITION: true, ticket.EAPPLIED: true,
 }
 
 // FromTemporal returns the domain error that an update or workflow failed with, or err as it is

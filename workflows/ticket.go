@@ -78,8 +78,10 @@ type ticketState struct {
 	ticket  ticket.Ticket
 	lastSeq int64             // the seq of the newest event in the audit trail
 	timers  ticket.TimerState // what the timers did so far, carried into the next run
-	queue   []*request
-	signals []workflow.ReceiveChannel
+	// requests are the IDs of the latest requests applied, carried into the next run
+	requests recentRequests
+	queue    []*request
+	signals  []workflow.ReceiveChannel
 
 	// automated is false in runs that began before changeAutomations: they keep no timer, set no
 	// search attribute and never continue as new, so that their histories replay.
@@ -179,6 +181,10 @@ func (s *ticketState) awaitCreated(ctx workflow.Context) (ticket.Ticket, error) 
 // run loop checks again when the update's turn comes, since changes queued before it may have moved
 // the ticket on.
 func (s *ticketState) validate(cmd ticket.Command) error {
+	if s.requests.has(cmd.RequestID) {
+		// Applied in an earlier run; the caller reads the change from the record.
+		return toApplicationError(ticket.Errorf(ticket.EAPPLIED, "request %s was applied already", cmd.RequestID))
+	}
 	if s.ticket.Version == 0 {
 		// Not created yet: only the command's own fields can be checked.
 		return toApplicationError(cmd.Normalize().Validate())
@@ -321,6 +327,9 @@ func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 	next, seq, timers := s.ticket, s.lastSeq, s.timers
 	var changes []ticket.Change
 	for _, r := range batch {
+		if r.signal && s.requests.has(r.cmd.RequestID) {
+			continue // an automation sent the same signal again
+		}
 		cmd := r.cmd
 		var deadline ticket.Deadline
 		if r.tick {
@@ -351,6 +360,11 @@ func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 		return err
 	}
 	s.ticket, s.lastSeq, s.timers = next, seq, timers
+	for _, r := range batch {
+		if r.err == nil {
+			s.requests.add(r.cmd.RequestID)
+		}
+	}
 	s.answer(batch)
 	return nil
 }

@@ -34,6 +34,7 @@ var problems = map[string]problemKind{
 	ticket.ECLOSED:            {http.StatusConflict, "/problems/ticket-closed", "Ticket closed"},
 	ticket.ECONFLICT:          {http.StatusConflict, "/problems/conflict", "Conflict"},
 	ticket.EPRECONDITION:      {http.StatusPreconditionFailed, "/problems/precondition-failed", "Precondition failed"},
+	ticket.EAPPLIED:           {http.StatusConflict, "/problems/conflict", "Conflict"},
 	ticket.EUNAVAILABLE:       {http.StatusServiceUnavailable, "/problems/unavailable", "Service unavailable"},
 	ticket.ETIMEOUT:           {http.StatusGatewayTimeout, "/problems/timeout", "Not confirmed in time"},
 	ticket.EINTERNAL:          {http.StatusInternalServerError, "/problems/internal", "Internal error"},

@@ -14,6 +14,7 @@ const (
 	ECLOSED            = "closed"             // the ticket is closed and takes no more changes
 	ECONFLICT          = "conflict"           // the request lost a race with another change
 	EPRECONDITION      = "precondition"       // the ticket is not at the version the request expected
+	EAPPLIED           = "applied"            // the request was applied already; read its outcome
 	EUNAVAILABLE       = "unavailable"        // a dependency is down; the outcome is not known
 	ETIMEOUT           = "timeout"            // the change was not confirmed in time; the outcome is not known
 	EINTERNAL          = "internal"           // a bug or an unexpected failure
