@@ -1,15 +1,18 @@
 // Command apiserver serves ticketflow's HTTP API. `apiserver migrate` applies the database
-// migrations and exits.
+// migrations and exits; `apiserver --version` prints the build and exits.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"ticketflow/internal/app"
+	"ticketflow/internal/buildinfo"
 	"ticketflow/internal/config"
 	"ticketflow/internal/store/postgres"
 )
@@ -22,11 +25,28 @@ func main() {
 }
 
 func run(args []string) error {
+	fs := flag.NewFlagSet("apiserver", flag.ContinueOnError)
+	version := fs.Bool("version", false, "print the version and commit, and exit")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: apiserver [--version] [migrate]\n\nConfiguration comes from the environment (see .env.example).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	// Before the configuration: the version must print wherever the binary is, set up or not.
+	if *version {
+		fmt.Println("apiserver", buildinfo.String())
+		return nil
+	}
 	cfg, err := config.Load()
 	if err != nil {
 		return err
 	}
-	switch {
+	switch args := fs.Args(); {
 	case len(args) == 0:
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -38,6 +58,7 @@ func run(args []string) error {
 		fmt.Println("migrations applied")
 		return nil
 	default:
-		return fmt.Errorf("usage: apiserver [migrate]")
+		fs.Usage()
+		return fmt.Errorf("unexpected arguments %q", args)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -17,9 +18,11 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"ticketflow/activities"
+	"ticketflow/internal/buildinfo"
 	"ticketflow/internal/cache/redis"
 	"ticketflow/internal/config"
 	"ticketflow/internal/httpapi"
+	"ticketflow/internal/metrics"
 	"ticketflow/internal/store/postgres"
 	"ticketflow/workflows"
 )
@@ -33,13 +36,16 @@ func NewLogger(cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }
 
-// Deps are the connections that the worker and the API share.
+// Deps are the connections that the worker and the API share, and the process's metrics.
 type Deps struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Store    *postgres.DB
 	Cache    *redis.Cache
 	Temporal client.Client
+	// Metrics is the process's registry: the API's and the worker's parts add their series to it,
+	// and the Temporal client records the SDK's own metrics in it.
+	Metrics *metrics.Metrics
 }
 
 // Connect migrates the database and opens every connection. Migrating on start is safe from many
@@ -48,20 +54,27 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 	if err := postgres.Migrate(cfg.DatabaseDSN); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	m, err := metrics.New(log)
+	if err != nil {
+		return nil, err
+	}
 	store, err := postgres.Open(ctx, cfg.DatabaseDSN)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	tc, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    temporallog.NewStructuredLogger(log.With("component", "temporal")),
+		HostPort:       cfg.TemporalAddress,
+		Namespace:      cfg.TemporalNamespace,
+		Logger:         temporallog.NewStructuredLogger(log.With("component", "temporal")),
+		MetricsHandler: m.Temporal(),
 	})
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
-	return &Deps{Config: cfg, Log: log, Store: store, Cache: redis.New(cfg.RedisAddrs, cfg.CacheTTL), Temporal: tc}, nil
+	return &Deps{
+		Config: cfg, Log: log, Store: store, Cache: redis.New(cfg.RedisAddrs, cfg.CacheTTL), Temporal: tc, Metrics: m,
+	}, nil
 }
 
 // Close closes every connection.
@@ -74,39 +87,81 @@ func (d *Deps) Close() {
 }
 
 // NewWorker returns a worker, not yet started, that runs ticket workflows and their activities.
+// Its Stop waits up to the shutdown timeout for running activities: without it the SDK cancels
+// them at once, and each change in flight waits for a retry on another worker.
 func (d *Deps) NewWorker() worker.Worker {
-	w := worker.New(d.Temporal, d.Config.TemporalTaskQueue, worker.Options{})
+	w := worker.New(d.Temporal, d.Config.TemporalTaskQueue, worker.Options{WorkerStopTimeout: d.Config.ShutdownTimeout})
 	w.RegisterWorkflow(workflows.TicketWorkflow)
-	w.RegisterActivity(&activities.Activities{Store: d.Store, Cache: d.Cache})
+	w.RegisterActivity(&activities.Activities{Store: d.Store, Cache: d.Metrics.Cache(d.Cache)})
 	return w
 }
 
-// Handler returns the HTTP API.
+// Handler returns the HTTP API, counted and timed, with the process's metrics at /metrics.
 func (d *Deps) Handler() http.Handler {
-	return httpapi.New(httpapi.Options{
+	api := d.Metrics.InstrumentHTTP(httpapi.New(httpapi.Options{
 		Workflows:      workflows.NewClient(d.Temporal, d.Config.TemporalTaskQueue, d.Config.Policy(), d.Store),
 		Store:          d.Store,
-		Cache:          d.Cache,
+		Cache:          d.Metrics.Cache(d.Cache),
 		Logger:         d.Log,
 		RequestTimeout: d.Config.RequestTimeout,
+	}))
+	scrape := d.Metrics.Handler()
+	// One exact path in front of the router rather than an http.ServeMux: a ServeMux would answer
+	// paths such as //x or /a/../b with redirects of its own before the API's 404s could.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			scrape.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
 	})
 }
 
-// RunWorker runs the worker until ctx is done, then stops polling and lets running tasks finish.
+// WorkerHandler serves the worker's /metrics, and /healthz for a container's liveness probe.
+func (d *Deps) WorkerHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.Metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	return mux
+}
+
+// RunWorker runs the worker, and serves its metrics on WORKER_METRICS_ADDR, until ctx is done;
+// then it stops polling and lets running tasks finish within the shutdown timeout. The metrics
+// stay up until the tasks are done, so that the drain itself can be watched.
 func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	d, err := Connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	// Listen before starting the worker, so that a taken port fails the start instead of leaving
+	// a worker nobody can observe.
+	ln, err := net.Listen("tcp", cfg.WorkerMetricsAddr)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	msrv := &http.Server{Handler: d.WorkerHandler(), ReadHeaderTimeout: 5 * time.Second}
+	defer msrv.Close()
+
 	w := d.NewWorker()
 	if err := w.Start(); err != nil {
+		ln.Close()
 		return fmt.Errorf("start worker: %w", err)
 	}
-	log.Info("worker started", "task_queue", cfg.TemporalTaskQueue, "temporal", cfg.TemporalAddress)
+	go func() {
+		if err := msrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("worker metrics server", "error", err)
+		}
+	}()
+	log.Info("worker started", "task_queue", cfg.TemporalTaskQueue, "temporal", cfg.TemporalAddress,
+		"metrics", ln.Addr().String(), "version", buildinfo.String())
 	<-ctx.Done()
 	log.Info("worker stopping")
 	w.Stop()
+	log.Info("worker stopped")
 	return nil
 }
 
@@ -128,7 +183,7 @@ func RunAPI(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
-	log.Info("api listening", "addr", cfg.HTTPAddr)
+	log.Info("api listening", "addr", cfg.HTTPAddr, "version", buildinfo.String())
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
@@ -138,6 +193,9 @@ func RunAPI(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// Past the deadline: cut the connections still open rather than leave their handlers
+		// running on connections that are about to be closed under them.
+		srv.Close()
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {

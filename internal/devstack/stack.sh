@@ -126,6 +126,10 @@ deps_packages() {
 	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 	command -v redis-server >/dev/null || missing+=(redis-server)
 	command -v redis-cli >/dev/null || missing+=(redis-tools)
+	# No Docker engine runs here: docker-compose only validates docker-compose.yml in the tests.
+	command -v docker-compose >/dev/null || missing+=(docker-compose)
+	# Headless Chromium renders the API's docs pages in the browser test.
+	command -v chromium >/dev/null || missing+=(chromium)
 	((${#missing[@]} == 0)) && return
 	if ((EUID != 0)) || ! command -v apt-get >/dev/null; then
 		say "missing: ${missing[*]}. Install them, e.g.: sudo apt-get install -y ${missing[*]}" >&2
