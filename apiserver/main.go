@@ -1,5 +1,6 @@
 // Command apiserver serves ticketflow's HTTP API. `apiserver migrate` applies the database
-// migrations and exits; `apiserver --version` prints the build and exits.
+// migrations and exits; `apiserver keys …` manages API keys; `apiserver --version` prints the
+// build and exits.
 package main
 
 import (
@@ -28,7 +29,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("apiserver", flag.ContinueOnError)
 	version := fs.Bool("version", false, "print the version and commit, and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: apiserver [--version] [migrate]\n\nConfiguration comes from the environment (see .env.example).")
+		fmt.Fprintln(fs.Output(), "usage: apiserver [--version] [migrate | keys create|list|revoke …]\n\nConfiguration comes from the environment (see .env.example).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -57,6 +58,8 @@ func run(args []string) error {
 		}
 		fmt.Println("migrations applied")
 		return nil
+	case args[0] == "keys":
+		return app.RunKeys(context.Background(), cfg, args[1:], os.Stdout)
 	default:
 		fs.Usage()
 		return fmt.Errorf("unexpected arguments %q", args)

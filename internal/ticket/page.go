@@ -64,8 +64,9 @@ type PageRequest struct {
 // ListFilter asks for one page of tickets, newest first, optionally of one status or priority.
 type ListFilter struct {
 	PageRequest
-	Status   Status   // "" for any
-	Priority Priority // "" for any
+	Status    Status   // "" for any
+	Priority  Priority // "" for any
+	Requester string   // "" for any; a customer's listing holds only their own tickets
 }
 
 // Page is one page of a listing and the cursor of the next, nil on the last page.

@@ -51,6 +51,9 @@ func (db *DB) ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page
 	if f.Priority != "" {
 		q.where("priority = " + q.arg(string(f.Priority)))
 	}
+	if f.Requester != "" {
+		q.where("requester = " + q.arg(f.Requester))
+	}
 	if c := f.After; c != nil {
 		q.where("(created_at, id) < (" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
 	}

@@ -1,0 +1,92 @@
+package auth_test
+
+import (
+	"strings"
+	"testing"
+
+	"ticketflow/internal/auth"
+	"ticketflow/internal/ticket"
+)
+
+// TestPermissions checks the role table against api.md, written out here again as the independent
+// statement of the contract.
+func TestPermissions(t *testing.T) {
+	all := []auth.Operation{auth.OpCreate, auth.OpRead, auth.OpList, auth.OpComment, auth.OpAnswer,
+		auth.OpAwait, auth.OpClose, auth.OpEscalate, auth.OpManageKeys}
+	want := map[auth.Role]string{
+		auth.RoleAgent:      "create read list comment answer await close escalate",
+		auth.RoleCustomer:   "create read list comment close",
+		auth.RoleAutomation: "read list comment await close escalate",
+		auth.RoleAdmin:      "create read list comment answer await close escalate manage_keys",
+	}
+	for _, role := range auth.Roles {
+		p := auth.Principal{Role: role}
+		var got []string
+		for _, op := range all {
+			if p.Can(op) {
+				got = append(got, string(op))
+			}
+		}
+		if strings.Join(got, " ") != want[role] {
+			t.Errorf("%s may %v, want %s", role, got, want[role])
+		}
+	}
+	if (auth.Principal{}).Can(auth.OpRead) {
+		t.Error("a principal without a role may read")
+	}
+	for _, a := range ticket.Actions {
+		if auth.ActionOperation(a) == "" || !(auth.Principal{Role: auth.RoleAdmin}).Can(auth.ActionOperation(a)) {
+			t.Errorf("action %s has no operation an admin may do", a)
+		}
+	}
+}
+
+func TestSees(t *testing.T) {
+	mine := ticket.Ticket{Requester: "alice@example.com"}
+	theirs := ticket.Ticket{Requester: "bob@example.com"}
+	alice := auth.Principal{Role: auth.RoleCustomer, Subject: "alice@example.com"}
+	if !alice.Sees(mine) || alice.Sees(theirs) || alice.Sees(ticket.Ticket{}) {
+		t.Error("a customer sees exactly their own tickets")
+	}
+	for _, r := range []auth.Role{auth.RoleAgent, auth.RoleAutomation, auth.RoleAdmin} {
+		if !(auth.Principal{Role: r}).Sees(theirs) {
+			t.Errorf("%s does not see every ticket", r)
+		}
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	a, ha := auth.NewSecret()
+	b, _ := auth.NewSecret()
+	if a == b || !strings.HasPrefix(a, "tfk_") || len(a) < 40 {
+		t.Fatalf("secrets %q %q", a, b)
+	}
+	if string(auth.Hash(a)) != string(ha) || string(auth.Hash(b)) == string(ha) {
+		t.Fatal("the hash is not the secret's")
+	}
+}
+
+func TestNewKeyValidate(t *testing.T) {
+	tests := []struct {
+		key    auth.NewKey
+		fields string
+	}{
+		{auth.NewKey{Name: "agent-1", Role: "agent"}, ""},
+		{auth.NewKey{Name: "alice", Role: "customer", Subject: "alice@example.com"}, ""},
+		{auth.NewKey{Name: "alice", Role: "customer"}, "subject"},
+		{auth.NewKey{Name: "", Role: "admin"}, "name"},
+		{auth.NewKey{Name: " padded ", Role: "admin"}, "name"},
+		{auth.NewKey{Name: "x", Role: "root"}, "role"},
+		{auth.NewKey{Name: "x", Role: "agent", Subject: strings.Repeat("s", 321)}, "subject"},
+	}
+	for _, tc := range tests {
+		err := tc.key.Validate()
+		var got []string
+		for _, f := range ticket.ErrorFields(err) {
+			got = append(got, f.Field)
+		}
+		if strings.Join(got, " ") != tc.fields || (tc.fields != "" && ticket.ErrorCode(err) != ticket.EINVALID) {
+			t.Errorf("%+v: %v (fields %v), want fields %q", tc.key, err, got, tc.fields)
+		}
+	}
+}
