@@ -7,6 +7,14 @@
 # The go build below is the one that internal/buildinfo's TestDockerfileBuild runs on machines
 # without a Docker engine; keep it one RUN instruction with its output in /out/.
 
+# Docs: the pinned Swagger UI and ReDoc files that the API embeds, from their npm packages, so that
+# the docs pages need no CDN (internal/httpapi/docs/fetch.sh).
+FROM node:22-alpine AS docs
+RUN apk add --no-cache bash
+WORKDIR /src
+COPY internal/httpapi/docs/fetch.sh internal/httpapi/docs/fetch.sh
+RUN internal/httpapi/docs/fetch.sh
+
 # Build: static binaries (no cgo), no local paths (-trimpath), no symbol tables (-s -w), and
 # the version and commit stamped in for --version and ticketflow_build_info.
 FROM golang:1.26.8-alpine3.23 AS build
@@ -15,6 +23,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
+COPY --from=docs /src/internal/httpapi/docs/assets/ internal/httpapi/docs/assets/
 ARG VERSION=dev
 ARG COMMIT=unknown
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \

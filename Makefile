@@ -18,7 +18,7 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 # Extra flags for go test, e.g. make test GOTESTFLAGS='-run TestCreate -v'.
 GOTESTFLAGS ?=
 
-.PHONY: help build static compose run stop clean test lint migrate
+.PHONY: help docs-assets build static compose run stop clean test lint migrate
 
 # Stamped into the binaries by `make static` and by the Dockerfile's build arguments.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -26,12 +26,15 @@ COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 help: ## list the targets
 	@echo "usage: make <target>"
-	grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-8s %s\n", $$1, $$2 }'
+	grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
 
-build: ## build bin/worker and bin/apiserver
+docs-assets: ## fetch the pinned Swagger UI and ReDoc files that the API embeds (npm, once)
+	@internal/httpapi/docs/fetch.sh
+
+build: docs-assets ## build bin/worker and bin/apiserver
 	@go build -o bin/ ./worker ./apiserver
 
-static: ## build bin/ as the Dockerfile's build stage does: static, stripped, stamped
+static: docs-assets ## build bin/ as the Dockerfile's build stage does: static, stripped, stamped
 	@CGO_ENABLED=0 go build -trimpath \
 		-ldflags "-s -w -X ticketflow/internal/buildinfo.Version=$(VERSION) -X ticketflow/internal/buildinfo.Commit=$(COMMIT)" \
 		-o bin/ ./worker ./apiserver
@@ -111,6 +114,7 @@ clean: stop ## stop everything, delete the dev and test data and bin/
 
 test: ## go vet and go test -race against the test stack (started and stopped here)
 	@$(STACK) deps
+	$(MAKE) docs-assets
 	# Always take the test stack down, on failure and Ctrl-C too, keeping the exit status.
 	trap 'rc=$$?; $(STACK) down test || true; exit $$rc' EXIT
 	$(STACK) up test

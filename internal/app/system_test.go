@@ -136,6 +136,7 @@ func (s *system) raw(t *testing.T, method, path string, body io.Reader, header .
 	if err != nil {
 		t.Fatal(err)
 	}
+	validateResponse(t, method, path, res.StatusCode, res.Header, b)
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
 

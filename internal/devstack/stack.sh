@@ -2,10 +2,14 @@
 # stack.sh starts and stops the real services ticketflow runs against, without Docker:
 # PostgreSQL, a six-node Redis Cluster and the Temporal dev server (built from source).
 #
-#   internal/devstack/stack.sh <deps|up|down|env|status|clean> [dev|test]
+#   internal/devstack/stack.sh <deps|up|down|env|status|clean> [dev|test|bench|faults]
+#   internal/devstack/stack.sh <stop-postgres|start-postgres|kill-redis-master|start-redis|
+#                               stop-temporal|start-temporal> <profile>
 #
-# Each profile has its own ports and keeps its data in <repo>/.data/<profile>/, so the dev
-# and the test stack can run at the same time. `up` and `down` are idempotent.
+# Each profile has its own ports and keeps its data in <repo>/.data/<profile>/, so the stacks
+# can run at the same time. `up` and `down` are idempotent. The second group stops or starts one
+# service of a running stack: the fault suite (internal/faults) takes a dependency away from a
+# running system with them, and gives it back.
 set -euo pipefail
 
 readonly TEMPORAL_VERSION=v1.5.1
@@ -36,6 +40,16 @@ usage: internal/devstack/stack.sh <command> [dev|test]
   env       print the export lines of the profile (test: TEST_ prefixed names)
   status    one line per service; exit status 0 only when all are up
   clean     down, then delete the profile's data
+
+one service of a running stack (the fault suite, internal/faults, uses these on its own profile):
+  stop-postgres      stop PostgreSQL at once, as a crash would (pg_ctl -m immediate)
+  start-postgres     start it again and wait until it accepts connections
+  kill-redis-master  SIGKILL one Redis master, chosen at random, and wait until its replica
+                     has taken over; prints the port of the killed node
+  start-redis        start the nodes that are not running; wait until every node is in the
+                     cluster again and every replica has synced
+  stop-temporal      stop the Temporal dev server (its database file is kept)
+  start-temporal     start it again and wait until it serves
 EOF
 	exit 2
 }
@@ -52,6 +66,18 @@ load_profile() {
 	test)
 		PG_PORT=56432 REDIS_FIRST_PORT=7101 TEMPORAL_PORT=7333 TEMPORAL_UI_PORT=
 		TEMPORAL_HTTP_PORT=7343 TEMPORAL_METRICS_PORT=7344
+		;;
+	bench)
+		# `make bench` (internal/bench): a stack of its own, headless, so that load never
+		# disturbs the dev or test stacks and their numbers never disturb the load.
+		PG_PORT=58532 REDIS_FIRST_PORT=7301 TEMPORAL_PORT=7533 TEMPORAL_UI_PORT=
+		TEMPORAL_HTTP_PORT=7543 TEMPORAL_METRICS_PORT=7544
+		;;
+	faults)
+		# `make test-faults` (internal/faults) stops and kills these services, so they are
+		# its own and nobody else's; headless.
+		PG_PORT=57532 REDIS_FIRST_PORT=7201 TEMPORAL_PORT=7433 TEMPORAL_UI_PORT=
+		TEMPORAL_HTTP_PORT=7443 TEMPORAL_METRICS_PORT=7444
 		;;
 	*) die "unknown profile '$PROFILE': want dev or test" ;;
 	esac
@@ -130,6 +156,8 @@ deps_packages() {
 	command -v docker-compose >/dev/null || missing+=(docker-compose)
 	# Headless Chromium renders the API's docs pages in the browser test.
 	command -v chromium >/dev/null || missing+=(chromium)
+	# npm packs the pinned Swagger UI and ReDoc files that the API embeds (internal/httpapi/docs).
+	command -v npm >/dev/null || missing+=(npm)
 	((${#missing[@]} == 0)) && return
 	if ((EUID != 0)) || ! command -v apt-get >/dev/null; then
 		say "missing: ${missing[*]}. Install them, e.g.: sudo apt-get install -y ${missing[*]}" >&2
@@ -239,7 +267,7 @@ pg_init() {
 	chmod 700 "$PG_DIR"
 	((EUID == 0)) && chown postgres:postgres "$PG_DIR"
 	local nosync=()
-	[[ $PROFILE == test ]] && nosync=(--no-sync)
+	[[ $PROFILE == test || $PROFILE == faults ]] && nosync=(--no-sync)
 	# Local (socket) connections trust the OS user: only the owner of the data dir reaches the
 	# socket. TCP connections need a password.
 	as_pg "$(pg_bin)/initdb" -D "$PG_DIR" -U postgres -E UTF8 --locale=C.UTF-8 \
@@ -264,6 +292,8 @@ pg_write_conf() {
 			say "synchronous_commit = off"
 			say "full_page_writes = off"
 		fi
+		# faults keeps the durable defaults: it stops the server as a crash would, and what
+		# was committed before must survive that, as in production.
 	} >"$PG_DIR/ticketflow.conf"
 	((EUID == 0)) && chown postgres:postgres "$PG_DIR/ticketflow.conf"
 	return 0
@@ -310,7 +340,8 @@ redis_start_node() {
 	dir=$(redis_dir "$port")
 	mkdir -p "$dir"
 	local persistence=(--appendonly yes)
-	[[ $PROFILE == test ]] && persistence=(--appendonly no --save '')
+	# faults: a killed master restarts empty and resyncs from the replica that took over.
+	[[ $PROFILE == test || $PROFILE == faults ]] && persistence=(--appendonly no --save '')
 	# nodes-<port>.conf (in --dir) is the node's identity and view of the cluster; keeping it
 	# is what lets a restarted stack come back as the same cluster.
 	redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
@@ -443,6 +474,106 @@ temporal_down() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# one service at a time: what the fault suite (internal/faults) takes away and gives back
+
+cmd_stop_postgres() {
+	lock
+	PG_DIR=$(pg_dir)
+	pg_running || {
+		say "postgres: not running"
+		return 0
+	}
+	# immediate: the server quits without a checkpoint and recovers from its WAL on the next
+	# start, as after a crash; every client connection breaks at once.
+	say "postgres: stopping at once (-m immediate)"
+	as_pg "$(pg_bin)/pg_ctl" stop -D "$PG_DIR" -m immediate -w -t 60 >/dev/null
+}
+
+cmd_start_postgres() {
+	need_tools
+	lock
+	PG_DIR=$(pg_dir)
+	pg_up
+}
+
+# redis_masters prints the ports of the masters that hold slots, as the first running node sees
+# them, leaving out any already marked failed.
+redis_masters() {
+	local p
+	for p in "${REDIS_PORTS[@]}"; do
+		redis_running "$p" || continue
+		# <id> <ip:port@cport> <flags> <master> <ping> <pong> <epoch> <link> <slot>...
+		redis-cli -p "$p" cluster nodes 2>/dev/null | tr -d '\r' |
+			awk 'NF > 8 && ("," $3 ",") ~ /,master,/ && $3 !~ /fail/ { split($2, a, "[:@]"); print a[2] }'
+		return 0
+	done
+}
+
+# redis_took_over <port>: every other running node sees the cluster as ok, the node on <port>
+# as failed (not merely suspected: "fail?"), and no slot left on it.
+redis_took_over() {
+	local dead=$1 p line f
+	for p in "${REDIS_PORTS[@]}"; do
+		if ((p == dead)) || ! redis_running "$p"; then continue; fi
+		redis_cluster_ok "$p" || return 1
+		line=$(redis-cli -p "$p" cluster nodes 2>/dev/null | tr -d '\r' | grep -F " 127.0.0.1:$dead@") || return 1
+		read -r -a f <<<"$line"
+		[[ ,${f[2]}, == *,fail,* ]] || return 1
+		((${#f[@]} <= 8)) || return 1 # no slots left on it
+	done
+}
+
+# redis_replicas_synced: every running replica has a live link to its master.
+redis_replicas_synced() {
+	local p info
+	for p in "${REDIS_PORTS[@]}"; do
+		redis_running "$p" || continue
+		info=$(redis-cli -p "$p" info replication 2>/dev/null | tr -d '\r') || return 1
+		[[ $info == *role:master* || $info == *master_link_status:up* ]] || return 1
+	done
+}
+
+# cmd_kill_redis_master prints only the killed node's port on stdout, for the caller to read;
+# what it does goes to stderr.
+cmd_kill_redis_master() {
+	lock
+	local masters port dir
+	mapfile -t masters < <(redis_masters)
+	((${#masters[@]} > 0)) || die "redis: no healthy master to kill"
+	port=${masters[RANDOM % ${#masters[@]}]}
+	dir=$(redis_dir "$port")
+	redis_running "$port" || die "redis: the master on port $port is not one of ours"
+	kill -KILL "$(cat "$dir/redis.pid")"
+	say "redis: killed the master on port $port; waiting for its replica to take over" >&2
+	# A replica takes over once the others have missed the master for cluster-node-timeout
+	# (15 s by default) and elected it: about 16-20 s.
+	wait_for 120 "a replica to take over from port $port" redis_took_over "$port" ||
+		die "redis: no replica took over from port $port"
+	say "redis: a replica took over from port $port" >&2
+	say "$port"
+}
+
+cmd_start_redis() {
+	need_tools
+	lock
+	redis_up
+	wait_for 60 "every replica to sync with its master" redis_replicas_synced ||
+		die "redis: a replica did not sync with its master"
+}
+
+cmd_stop_temporal() {
+	lock
+	temporal_down
+}
+
+cmd_start_temporal() {
+	need_tools
+	lock
+	mkdir -p "$DATA"
+	temporal_up
+}
+
+# ---------------------------------------------------------------------------------------------
 # commands
 
 # need_tools fails early, with the fix, when `deps` has not run.
@@ -533,6 +664,10 @@ print_summary() {
 main() {
 	(($# >= 1 && $# <= 2)) || usage
 	local cmd=$1
+	case $cmd in
+	# Taking a service away is never done to a stack by default: the profile must be named.
+	stop-* | start-* | kill-*) (($# == 2)) || usage ;;
+	esac
 	load_profile "${2:-dev}"
 	case $cmd in
 	deps) cmd_deps ;;
@@ -541,6 +676,12 @@ main() {
 	env) cmd_env ;;
 	status) cmd_status ;;
 	clean) cmd_clean ;;
+	stop-postgres) cmd_stop_postgres ;;
+	start-postgres) cmd_start_postgres ;;
+	kill-redis-master) cmd_kill_redis_master ;;
+	start-redis) cmd_start_redis ;;
+	stop-temporal) cmd_stop_temporal ;;
+	start-temporal) cmd_start_temporal ;;
 	*) usage ;;
 	esac
 }

@@ -98,6 +98,12 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 
+	// The API's documentation (docs.go): embedded files only, so no timeout.
+	r.Get("/api/openapi.json", s.handle(s.openAPI))
+	r.Get("/api/openapi", s.handle(s.servePage(swaggerUIPage)))
+	r.Get("/api/redoc", s.handle(s.servePage(redocPage)))
+	r.Get(assetsPath+"{file}", s.handle(s.docsAsset))
+
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.withTimeout)
 		r.Post("/tickets", s.handle(s.idempotent(s.createTicket)))
@@ -105,8 +111,8 @@ func (s *Server) routes() chi.Router {
 		r.Route("/tickets/{id}", func(r chi.Router) {
 			r.Get("/", s.handle(s.getTicket))
 			r.Post("/comments", s.handle(s.idempotent(s.addComment)))
-			r.Get("/comments", s.handle(listUnder(s, s.store.ListComments)))
-			r.Get("/events", s.handle(listUnder(s, s.store.ListEvents)))
+			r.Get("/comments", s.handle(listUnder(s, keyedByTime, s.store.ListComments)))
+			r.Get("/events", s.handle(listUnder(s, keyedBySeq, s.store.ListEvents)))
 			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
 				r.Post("/"+string(action), s.handle(s.idempotent(s.transition(action))))
 			}

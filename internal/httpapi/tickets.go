@@ -56,7 +56,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := pageRequest(r)
+	page, err := pageRequest(r, keyedByTime)
 	if err != nil {
 		return err
 	}
@@ -191,10 +191,10 @@ func ifMatch(r *http.Request) (int64, error) {
 
 // listUnder serves a listing of one ticket's items, its comments or its events: 404 when the
 // ticket does not exist, rather than an empty page.
-func listUnder[T any](s *Server, list func(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[T], error)) handlerFunc {
+func listUnder[T any](s *Server, keys cursorKind, list func(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[T], error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id := chi.URLParam(r, "id")
-		page, err := pageRequest(r)
+		page, err := pageRequest(r, keys)
 		if err != nil {
 			return err
 		}
@@ -210,8 +210,17 @@ func listUnder[T any](s *Server, list func(ctx context.Context, ticketID string,
 	}
 }
 
-// pageRequest reads the limit and cursor query parameters of a listing.
-func pageRequest(r *http.Request) (ticket.PageRequest, error) {
+// cursorKind is how a listing keys its pages: tickets and comments by time and ID, events by seq.
+type cursorKind bool
+
+const (
+	keyedByTime cursorKind = false
+	keyedBySeq  cursorKind = true
+)
+
+// pageRequest reads the limit and cursor query parameters of a listing whose pages are keyed as
+// keys says; a cursor of another kind of listing is refused rather than read as the start.
+func pageRequest(r *http.Request, keys cursorKind) (ticket.PageRequest, error) {
 	q := r.URL.Query()
 	p := ticket.PageRequest{Limit: ticket.DefaultPageSize}
 	if v := q.Get("limit"); v != "" {
@@ -222,6 +231,9 @@ func pageRequest(r *http.Request) (ticket.PageRequest, error) {
 		p.Limit = n
 	}
 	after, err := ticket.ParseCursor(q.Get("cursor"))
+	if err == nil && after != nil && cursorKind(after.Seq > 0) != keys {
+		err = ticket.ErrBadCursor
+	}
 	if err != nil {
 		return p, requestError(codeBadRequest, "cursor: %v; pass back the next_cursor of a listing", err)
 	}

@@ -1,0 +1,333 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+
+	"ticketflow/internal/ticket"
+)
+
+// inserter adds items in a goroutine of its own while a test pages through a listing, and lets
+// the test wait for the next insert between two pages, so that every page boundary is crossed by
+// at least one concurrent insert, however fast the pages come.
+type inserter struct {
+	mu    sync.Mutex
+	count int
+	done  bool
+	cond  *sync.Cond
+	wg    sync.WaitGroup
+}
+
+// startInserter calls insert n times in a goroutine; insert reports its own failures with
+// t.Errorf, as a goroutine other than the test's must not stop the test.
+func startInserter(n int, insert func(i int)) *inserter {
+	in := &inserter{}
+	in.cond = sync.NewCond(&in.mu)
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		for i := range n {
+			insert(i)
+			in.mu.Lock()
+			in.count++
+			in.cond.Broadcast()
+			in.mu.Unlock()
+		}
+		in.mu.Lock()
+		in.done = true
+		in.cond.Broadcast()
+		in.mu.Unlock()
+	}()
+	return in
+}
+
+// inserted returns how many inserts have been made.
+func (in *inserter) inserted() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.count
+}
+
+// waitPast waits until more than n inserts have been made, or the inserter has finished.
+func (in *inserter) waitPast(n int) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for in.count <= n && !in.done {
+		in.cond.Wait()
+	}
+}
+
+// page is one page of a listing, decoded as the API sends it.
+type page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// pageThrough reads a listing page by page, limit items at a time, waiting before each next
+// page for the inserter to have added an item since the page before. It returns the items in
+// the order the pages gave them.
+func pageThrough[T any](t *testing.T, s *system, path string, limit int, in *inserter) []T {
+	t.Helper()
+	var all []T
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 200 {
+			t.Fatalf("%s: the listing does not end", path)
+		}
+		q := url.Values{"limit": {fmt.Sprint(limit)}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		sep := "?"
+		if u, _ := url.Parse(path); u.RawQuery != "" {
+			sep = "&"
+		}
+		seen := in.inserted()
+		var p page[T]
+		s.do(t, "GET", path+sep+q.Encode(), nil).expect(t, http.StatusOK, &p)
+		if len(p.Items) > limit {
+			t.Fatalf("%s: a page of %d items, limit %d", path, len(p.Items), limit)
+		}
+		all = append(all, p.Items...)
+		if p.NextCursor == nil {
+			return all
+		}
+		cursor = *p.NextCursor
+		in.waitPast(seen)
+	}
+}
+
+// checkOnce fails the test unless every want appears exactly once in got, and nothing in got
+// appears twice.
+func checkOnce(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	count := map[string]int{}
+	for _, id := range got {
+		count[id]++
+		if count[id] == 2 {
+			t.Errorf("%s: %s was listed twice", what, id)
+		}
+	}
+	for _, id := range want {
+		if count[id] == 0 {
+			t.Errorf("%s: %s was skipped", what, id)
+		}
+	}
+}
+
+// TestPaginationUnderConcurrentInserts pages through each listing, a few items at a time, while
+// another client keeps adding to it, and checks that keyed pages neither skip nor repeat an item
+// that was there from the start. Tickets are listed newest first, so new ones appear only on a
+// new first page; comments and events are listed oldest first, so new ones appear on the pages
+// still to come, in order.
+func TestPaginationUnderConcurrentInserts(t *testing.T) {
+	s := startSystem(t)
+	const originals, inserts, limit = 12, 10, 2
+
+	var tickets []string // the original tickets, oldest first
+	var high []string    // the original tickets of priority high
+	for i := range originals {
+		prio := []string{"low", "high"}[i%2]
+		var tk ticket.Ticket
+		s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": fmt.Sprint("original ", i), "priority": prio}).
+			expect(t, http.StatusCreated, &tk)
+		tickets = append(tickets, tk.ID)
+		if prio == "high" {
+			high = append(high, tk.ID)
+		}
+	}
+	target := tickets[0]
+	var comments []string
+	for i := range originals {
+		var c ticket.Comment
+		s.act(t, target, ticket.ActionComment, map[string]string{"body": fmt.Sprint("original ", i)}).
+			expect(t, http.StatusCreated, &c)
+		comments = append(comments, c.ID)
+	}
+	var before page[ticket.Event]
+	s.do(t, "GET", "/api/v1/tickets/"+target+"/events?limit=200", nil).expect(t, http.StatusOK, &before)
+	var events []string
+	for _, e := range before.Items {
+		events = append(events, fmt.Sprint(e.Seq))
+	}
+
+	// insert posts from a goroutine other than the test's: failures are reported, not fatal.
+	insert := func(path string, body any) {
+		if r := s.do(t, "POST", path, body); r.status != http.StatusCreated {
+			t.Errorf("POST %s during paging: %d %s", path, r.status, r.body)
+		}
+	}
+	createTickets := func(prio string) func(int) {
+		return func(i int) {
+			insert("/api/v1/tickets", map[string]string{"title": fmt.Sprint("new ", i), "priority": prio})
+		}
+	}
+	addComments := func(i int) {
+		insert("/api/v1/tickets/"+target+"/comments", map[string]string{"body": fmt.Sprint("new ", i)})
+	}
+
+	t.Run("tickets", func(t *testing.T) {
+		in := startInserter(inserts, createTickets("normal"))
+		got := pageThrough[ticket.Ticket](t, s, "/api/v1/tickets", limit, in)
+		in.wg.Wait()
+		ids := make([]string, len(got))
+		for i, tk := range got {
+			ids[i] = tk.ID
+			if i > 0 && !newer(got[i-1], tk) {
+				t.Errorf("%s listed after %s, which is not newer", tk.ID, got[i-1].ID)
+			}
+		}
+		checkOnce(t, "tickets", ids, tickets)
+	})
+
+	t.Run("tickets of one priority", func(t *testing.T) {
+		in := startInserter(inserts, createTickets("high"))
+		got := pageThrough[ticket.Ticket](t, s, "/api/v1/tickets?priority=high", limit, in)
+		in.wg.Wait()
+		var ids []string
+		for _, tk := range got {
+			ids = append(ids, tk.ID)
+			if tk.Priority != ticket.PriorityHigh {
+				t.Errorf("the filter let through %s of priority %s", tk.ID, tk.Priority)
+			}
+		}
+		checkOnce(t, "tickets of priority high", ids, high)
+	})
+
+	t.Run("comments", func(t *testing.T) {
+		in := startInserter(inserts, addComments)
+		got := pageThrough[ticket.Comment](t, s, "/api/v1/tickets/"+target+"/comments", limit, in)
+		in.wg.Wait()
+		// Oldest first, and appended to: what the pages gave is the start of the listing as it
+		// is now, in the same order, with no comment missing in between.
+		var all page[ticket.Comment]
+		s.do(t, "GET", "/api/v1/tickets/"+target+"/comments?limit=200", nil).expect(t, http.StatusOK, &all)
+		var ids, allIDs []string
+		for _, c := range got {
+			ids = append(ids, c.ID)
+		}
+		for _, c := range all.Items {
+			allIDs = append(allIDs, c.ID)
+		}
+		checkOnce(t, "comments", ids, comments)
+		if len(ids) > len(allIDs) || !slices.Equal(ids, allIDs[:len(ids)]) {
+			t.Errorf("the pages gave comments %v, which is not the start of the listing %v", ids, allIDs)
+		}
+		if len(ids) == len(comments) {
+			t.Error("no comment added during paging was listed: the inserts did not overlap the pages")
+		}
+	})
+
+	t.Run("events", func(t *testing.T) {
+		in := startInserter(inserts, addComments)
+		got := pageThrough[ticket.Event](t, s, "/api/v1/tickets/"+target+"/events", limit, in)
+		in.wg.Wait()
+		var seqs []string
+		for i, e := range got {
+			seqs = append(seqs, fmt.Sprint(e.Seq))
+			// The trail is numbered from 1 without gaps, so the pages must give 1, 2, 3, ….
+			if e.Seq != int64(i+1) {
+				t.Errorf("item %d of the pages is event %d: a gap or a repeat", i+1, e.Seq)
+			}
+		}
+		checkOnce(t, "events", seqs, events)
+		if len(got) <= len(events)+inserts {
+			t.Errorf("%d events listed, no more than before this subtest's inserts: they did not overlap the pages", len(got))
+		}
+	})
+}
+
+// newer reports whether a sorts before b in a listing of tickets, newest first.
+func newer(a, b ticket.Ticket) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.After(b.CreatedAt)
+	}
+	return a.ID > b.ID
+}
+
+// TestPageLimits checks the bounds of limit on every listing, and the default page size.
+func TestPageLimits(t *testing.T) {
+	s := startSystem(t)
+	tk := s.create(t, "limits")
+	for _, path := range []string{"/api/v1/tickets", "/api/v1/tickets/" + tk.ID + "/comments", "/api/v1/tickets/" + tk.ID + "/events"} {
+		for _, limit := range []string{"0", "-1", "201", "1.5", "ten", "99999999999999999999"} {
+			s.do(t, "GET", path+"?limit="+limit, nil).expectProblem(t, http.StatusBadRequest, "/problems/bad-request")
+		}
+		for _, limit := range []string{"1", "200"} {
+			s.do(t, "GET", path+"?limit="+limit, nil).expect(t, http.StatusOK, nil)
+		}
+	}
+
+	// 51 tickets: the default page holds 50 and points on to the 51st.
+	var wg sync.WaitGroup
+	for i := range ticket.DefaultPageSize {
+		wg.Go(func() {
+			if r := s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": fmt.Sprint("t", i)}); r.status != http.StatusCreated {
+				t.Errorf("create: %d %s", r.status, r.body)
+			}
+		})
+	}
+	wg.Wait()
+	var first page[ticket.Ticket]
+	s.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &first)
+	if len(first.Items) != ticket.DefaultPageSize || first.NextCursor == nil {
+		t.Fatalf("the default page holds %d tickets (next %v), want %d and a cursor", len(first.Items), first.NextCursor, ticket.DefaultPageSize)
+	}
+	var rest page[ticket.Ticket]
+	s.do(t, "GET", "/api/v1/tickets?cursor="+url.QueryEscape(*first.NextCursor), nil).expect(t, http.StatusOK, &rest)
+	if len(rest.Items) != 1 || rest.NextCursor != nil {
+		t.Errorf("after the default page: %d tickets, next %v; want the last one and no cursor", len(rest.Items), rest.NextCursor)
+	}
+}
+
+// TestBadCursors checks that a cursor that no listing made, or that another listing made, is
+// refused with 400 instead of starting the listing over or paging somewhere else: a client that
+// mixes cursors up must learn it, not loop. Ticket and comment cursors name a time and an ID,
+// event cursors a sequence number, so a cursor of the one kind is refused by listings of the
+// other.
+func TestBadCursors(t *testing.T) {
+	s := startSystem(t)
+	a := s.create(t, "a")
+	s.create(t, "b")
+	for range 2 {
+		s.act(t, a.ID, ticket.ActionComment, map[string]string{"body": "x"}).expect(t, http.StatusCreated, nil)
+	}
+	next := func(path string) string {
+		var p page[struct{}]
+		s.do(t, "GET", path+"?limit=1", nil).expect(t, http.StatusOK, &p)
+		if p.NextCursor == nil {
+			t.Fatalf("%s has a single page", path)
+		}
+		return url.QueryEscape(*p.NextCursor)
+	}
+	tickets, comments, events := "/api/v1/tickets", "/api/v1/tickets/"+a.ID+"/comments", "/api/v1/tickets/"+a.ID+"/events"
+	ticketCursor, commentCursor, eventCursor := next(tickets), next(comments), next(events)
+
+	for _, tc := range []struct{ name, path string }{
+		{"not base64", tickets + "?cursor=%25%25"},
+		{"not JSON", comments + "?cursor=bm90IGpzb24"},
+		{"a cursor with a field too many", events + "?cursor=eyJzIjoxLCJ4IjoxfQ"},
+		{"a zero sequence number", events + "?cursor=eyJzIjowfQ"},
+		{"an event cursor on tickets", tickets + "?cursor=" + eventCursor},
+		{"an event cursor on comments", comments + "?cursor=" + eventCursor},
+		{"a ticket cursor on events", events + "?cursor=" + ticketCursor},
+		{"a comment cursor on events", events + "?cursor=" + commentCursor},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.do(t, "GET", tc.path, nil).expectProblem(t, http.StatusBadRequest, "/problems/bad-request")
+		})
+	}
+	// Filters are checked as strictly as cursors.
+	for _, q := range []string{"status=Open", "status=", "priority=urgent,high", "priority=%00"} {
+		r := s.do(t, "GET", tickets+"?"+q, nil)
+		if q == "status=" { // an empty filter is no filter
+			r.expect(t, http.StatusOK, nil)
+			continue
+		}
+		r.expectProblem(t, http.StatusBadRequest, "/problems/bad-request")
+	}
+}
