@@ -55,6 +55,7 @@ type Server struct {
 	log       *slog.Logger
 	timeout   time.Duration
 	router    chi.Router
+	gates     ticketGates
 }
 
 // Options configures a Server.
@@ -110,11 +111,12 @@ func (s *Server) routes() chi.Router {
 		r.Get("/tickets", s.handle(s.listTickets))
 		r.Route("/tickets/{id}", func(r chi.Router) {
 			r.Get("/", s.handle(s.getTicket))
-			r.Post("/comments", s.handle(s.idempotent(s.addComment)))
 			r.Get("/comments", s.handle(listUnder(s, keyedByTime, s.store.ListComments)))
 			r.Get("/events", s.handle(listUnder(s, keyedBySeq, s.store.ListEvents)))
+			changes := r.With(s.limitChanges)
+			changes.Post("/comments", s.handle(s.idempotent(s.addComment)))
 			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
-				r.Post("/"+string(action), s.handle(s.idempotent(s.transition(action))))
+				changes.Post("/"+string(action), s.handle(s.idempotent(s.transition(action))))
 			}
 		})
 	})
