@@ -18,7 +18,11 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 # Extra flags for go test, e.g. make test GOTESTFLAGS='-run TestCreate -v'.
 GOTESTFLAGS ?=
 
-.PHONY: help docs-assets build static compose run stop clean test lint migrate
+.PHONY: help docs-assets build static compose run stop clean test fuzz lint migrate
+
+# How long `make fuzz` runs each fuzz target; the corpus is committed under testdata/fuzz.
+FUZZTIME ?= 15s
+FUZZ_TARGETS := ./internal/ticket:FuzzLifecycle ./internal/ticket:FuzzNewTicket ./internal/httpapi:FuzzDecode
 
 # Stamped into the binaries by `make static` and by the Dockerfile's build arguments.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -121,6 +125,13 @@ test: ## go vet and go test -race against the test stack (started and stopped he
 	eval "$$($(STACK) env test)"
 	go vet ./...
 	go test -race -count=1 -timeout 20m $(GOTESTFLAGS) ./...
+
+fuzz: ## run each fuzz target for FUZZTIME (15s) on top of its committed corpus
+	@for target in $(FUZZ_TARGETS); do
+		pkg=$${target%%:*} name=$${target##*:}
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"
+		go test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$pkg"
+	done
 
 lint: ## gofmt, go vet, staticcheck and workflowcheck
 	@unformatted=$$(gofmt -l .)
