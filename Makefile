@@ -81,6 +81,14 @@ run: ## start the dev stack, the worker and the API; Ctrl-C stops everything (da
 	eval "$$($(STACK) env dev)"
 	export HTTP_ADDR=:8000 LOG_FORMAT=text
 	bin/apiserver migrate
+	# An agent key for trying the API: made on the first run, made anew if it was revoked.
+	key_file=$(DEV_DATA)/agent.key
+	key_name=$$(cat $$key_file.name 2>/dev/null || true)
+	if [[ ! -s $$key_file ]] || ! bin/apiserver keys list | awk -v n="$$key_name" '$$2 == n && $$6 == "-" { ok = 1 } END { exit !ok }'; then
+		key_name=make-run-$$(date +%Y%m%d-%H%M%S)
+		bin/apiserver keys create --name $$key_name --role agent | tail -n 1 >$$key_file
+		echo $$key_name >$$key_file.name
+	fi
 	$(STOP_APPS)
 	shutdown() {
 		trap - INT TERM
@@ -95,6 +103,9 @@ run: ## start the dev stack, the worker and the API; Ctrl-C stops everything (da
 	echo
 	echo "ticketflow is running (dev):"
 	echo "  API          http://localhost:8000"
+	echo "  API key      $$(cat $$key_file)  (role agent, named $$key_name)"
+	echo "               curl -H 'Authorization: Bearer $$(cat $$key_file)' http://localhost:8000/api/v1/tickets"
+	echo "  API docs     http://localhost:8000/api/openapi and http://localhost:8000/api/redoc"
 	echo "  Temporal UI  http://localhost:8233"
 	echo "  logs         here; the services' logs are in $(DEV_DATA)/"
 	echo "  stop         Ctrl-C here, or 'make stop' from another terminal"

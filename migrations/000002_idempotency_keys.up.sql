@@ -5,7 +5,7 @@
 BEGIN;
 
 CREATE TABLE idempotency_keys (
-    -- scope is the method and path, so a key is scoped per endpoint and per ticket.
+    -- scope is the API key, the method and the path: a key is scoped per client, endpoint and ticket.
     scope        text        NOT NULL,
     key          text        NOT NULL,
     request_hash bytea       NOT NULL,

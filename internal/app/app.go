@@ -46,6 +46,10 @@ type Deps struct {
 	// Metrics is the process's registry: the API's and the worker's parts add their series to it,
 	// and the Temporal client records the SDK's own metrics in it.
 	Metrics *metrics.Metrics
+
+	// background lives until Close: the database listeners of the API run in it.
+	background context.Context
+	stop       context.CancelFunc
 }
 
 // Connect migrates the database and opens every connection. Migrating on start is safe from many
@@ -72,13 +76,16 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 		store.Close()
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
+	background, stop := context.WithCancel(context.WithoutCancel(ctx))
 	return &Deps{
 		Config: cfg, Log: log, Store: store, Cache: redis.New(cfg.RedisAddrs, cfg.CacheTTL), Temporal: tc, Metrics: m,
+		background: background, stop: stop,
 	}, nil
 }
 
 // Close closes every connection.
 func (d *Deps) Close() {
+	d.stop()
 	d.Temporal.Close()
 	if err := d.Cache.Close(); err != nil {
 		d.Log.Warn("close redis", "error", err)
@@ -90,21 +97,33 @@ func (d *Deps) Close() {
 // Its Stop waits up to the shutdown timeout for running activities: without it the SDK cancels
 // them at once, and each change in flight waits for a retry on another worker.
 func (d *Deps) NewWorker() worker.Worker {
-	w := worker.New(d.Temporal, d.Config.TemporalTaskQueue, worker.Options{WorkerStopTimeout: d.Config.ShutdownTimeout})
+	w := worker.New(d.Temporal, d.Config.TemporalTaskQueue, WorkerOptions(d.Config))
 	w.RegisterWorkflow(workflows.TicketWorkflow)
 	w.RegisterActivity(&activities.Activities{Store: d.Store, Cache: d.Metrics.Cache(d.Cache)})
 	return w
 }
 
+// WorkerOptions are the options of ticketflow's workers. The bench gives its baseline workflow's
+// worker the very same, so that the two are compared on equal terms.
+func WorkerOptions(cfg config.Config) worker.Options {
+	return worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout}
+}
+
 // Handler returns the HTTP API, counted and timed, with the process's metrics at /metrics.
 func (d *Deps) Handler() http.Handler {
-	api := d.Metrics.InstrumentHTTP(httpapi.New(httpapi.Options{
+	server := httpapi.New(httpapi.Options{
 		Workflows:      workflows.NewClient(d.Temporal, d.Config.TemporalTaskQueue, d.Config.Policy(), d.Store),
 		Store:          d.Store,
 		Cache:          d.Metrics.Cache(d.Cache),
 		Logger:         d.Log,
 		RequestTimeout: d.Config.RequestTimeout,
-	}))
+		RateLimit:      d.Config.RateLimit,
+		RateBurst:      d.Config.RateBurst,
+		CORSOrigins:    d.Config.CORSOrigins,
+	})
+	// A key revoked by any process stops working here at once: the database says so.
+	go d.Store.ListenKeyChanges(d.background, server.ForgetKeys)
+	api := d.Metrics.InstrumentHTTP(server)
 	scrape := d.Metrics.Handler()
 	// One exact path in front of the router rather than an http.ServeMux: a ServeMux would answer
 	// paths such as //x or /a/../b with redirects of its own before the API's 404s could.

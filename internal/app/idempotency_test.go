@@ -234,7 +234,7 @@ func TestConditionalRequests(t *testing.T) {
 // clients behind a load balancer would: every read shows the acknowledged change or a newer one.
 func TestReadYourWritesAcrossClients(t *testing.T) {
 	s := startSystem(t)
-	reader := &system{deps: s.deps, url: serve(t, s.deps.Handler())}
+	reader := &system{deps: s.deps, url: serve(t, s.deps.Handler()), key: s.key}
 	tk := s.create(t, "two clients")
 	for i := range 200 {
 		action := []ticket.Action{ticket.ActionComment, ticket.ActionEscalate}[i%2]

@@ -226,7 +226,7 @@ func TestReadsFromCacheThenPostgres(t *testing.T) {
 	down := *s.deps
 	down.Cache = redis.New([]string{"127.0.0.1:1"}, time.Minute)
 	t.Cleanup(func() { _ = down.Cache.Close() })
-	srv := &system{deps: &down, url: serve(t, down.Handler())}
+	srv := &system{deps: &down, url: serve(t, down.Handler()), key: s.key}
 	start := time.Now()
 	got := srv.get(t, tk.ID)
 	if got.Title != "cached" || got.Version != tk.Version {

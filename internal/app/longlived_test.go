@@ -46,7 +46,13 @@ func (s *system) postChange(path string, body any) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := http.Post(s.url+path, "application/json", bytes.NewReader(b))
+	req, err := http.NewRequest("POST", s.url+path, bytes.NewReader(b))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.key)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -84,7 +84,7 @@ func TestAPIMetrics(t *testing.T) {
 func TestWorkerMetrics(t *testing.T) {
 	cfg := testConfig(t)
 	deps := connect(t, cfg, quietLogger(t))
-	s := &system{deps: deps, url: serve(t, deps.Handler())}
+	s := (&system{deps: deps, url: serve(t, deps.Handler())}).withAgentKey(t)
 	proxy := newTCPProxy(t, dsnHost(t, cfg.DatabaseDSN))
 	wcfg := cfg
 	wcfg.DatabaseDSN = proxy.dsn(t, cfg.DatabaseDSN)
@@ -92,7 +92,7 @@ func TestWorkerMetrics(t *testing.T) {
 	scrape := func() metricstest.Families { return metricstest.Scrape(t, worker.base+"/metrics") }
 
 	proxy.Stop() // the worker's database goes away: Persist fails and is retried
-	created := postAsync(s.url+"/api/v1/tickets", `{"title":"counted"}`)
+	created := postAsync(s.url+"/api/v1/tickets", s.key, `{"title":"counted"}`)
 	waitFor(t, 20*time.Second, "a failed Persist in the worker's metrics", func() bool {
 		n, _ := scrape().Value("temporal_activity_execution_failed_total", "activity_type", "Persist")
 		return n >= 1
@@ -166,7 +166,7 @@ func startLoggedSystem(t *testing.T) (*system, *logBuffer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return &system{deps: deps, url: serve(t, deps.Handler())}, logs
+	return (&system{deps: deps, url: serve(t, deps.Handler())}).withAgentKey(t), logs
 }
 
 // TestRequestLogs checks the line that every request logs: method, route template, status,

@@ -28,7 +28,7 @@ func TestReadyzWhenPostgresStops(t *testing.T) {
 	proxy := newTCPProxy(t, dsnHost(t, cfg.DatabaseDSN))
 	cfg.DatabaseDSN = proxy.dsn(t, cfg.DatabaseDSN)
 	deps := connect(t, cfg, quietLogger(t))
-	s := &system{deps: deps, url: serve(t, deps.Handler())}
+	s := (&system{deps: deps, url: serve(t, deps.Handler())}).withAgentKey(t)
 
 	type readiness struct {
 		Status string            `json:"status"`
@@ -147,7 +147,7 @@ func TestWorkerShutdown(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.ShutdownTimeout = 30 * time.Second
 	deps := connect(t, cfg, quietLogger(t))
-	s := &system{deps: deps, url: serve(t, deps.Handler())}
+	s := (&system{deps: deps, url: serve(t, deps.Handler())}).withAgentKey(t)
 
 	proxy := newTCPProxy(t, dsnHost(t, cfg.DatabaseDSN))
 	wcfg := cfg
@@ -155,7 +155,7 @@ func TestWorkerShutdown(t *testing.T) {
 	worker := startWorker(t, wcfg)
 
 	proxy.Pause()
-	created := postAsync(s.url+"/api/v1/tickets", `{"title":"persisted during shutdown"}`)
+	created := postAsync(s.url+"/api/v1/tickets", s.key, `{"title":"persisted during shutdown"}`)
 	select {
 	case <-proxy.held:
 	case <-time.After(20 * time.Second):
@@ -204,6 +204,7 @@ type process struct {
 	stop     context.CancelFunc // what SIGTERM does
 	finished chan struct{}      // closed when Run has returned err
 	err      error
+	key      string // an API key of the process's database, for requests to an API
 }
 
 // wait waits for Run to return and returns its error.
@@ -227,7 +228,9 @@ func (p *process) running() bool {
 func startAPI(t *testing.T, cfg config.Config) *process {
 	t.Helper()
 	cfg.HTTPAddr = freeAddr(t)
-	return start(t, "http://"+cfg.HTTPAddr, func(ctx context.Context) error { return app.RunAPI(ctx, cfg, quietLogger(t)) })
+	p := start(t, "http://"+cfg.HTTPAddr, func(ctx context.Context) error { return app.RunAPI(ctx, cfg, quietLogger(t)) })
+	p.key = agentKeyIn(t, cfg.DatabaseDSN)
+	return p
 }
 
 // startWorker runs RunWorker with its metrics on a free port and waits until it serves them.
@@ -268,7 +271,7 @@ func start(t *testing.T, base string, run func(context.Context) error) *process 
 }
 
 func (p *process) postAsync(body string) <-chan result {
-	return postAsync(p.base+"/api/v1/tickets", body)
+	return postAsync(p.base+"/api/v1/tickets", p.key, body)
 }
 
 // waitInFlight waits until the API serves exactly one request, as its own metrics say.
@@ -288,12 +291,19 @@ type result struct {
 }
 
 // postAsync posts a JSON body on a connection of its own and delivers the outcome later.
-func postAsync(url, body string) <-chan result {
+func postAsync(url, key, body string) <-chan result {
 	out := make(chan result, 1)
 	go func() {
 		// A client of its own: the request must not share a connection with the test's others.
 		c := &http.Client{Transport: &http.Transport{}, Timeout: time.Minute}
-		res, err := c.Post(url, "application/json", strings.NewReader(body))
+		req, err := http.NewRequest("POST", url, strings.NewReader(body))
+		if err != nil {
+			out <- result{err: err}
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := c.Do(req)
 		if err != nil {
 			out <- result{err: err}
 			return

@@ -17,8 +17,10 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"ticketflow/internal/app"
+	"ticketflow/internal/auth"
 	"ticketflow/internal/cache/redis/redistest"
 	"ticketflow/internal/config"
+	"ticketflow/internal/store/postgres"
 	"ticketflow/internal/store/postgres/pgtest"
 	"ticketflow/internal/ticket"
 )
@@ -28,6 +30,8 @@ import (
 type system struct {
 	deps   *app.Deps
 	url    string
+	key    string        // the secret of an agent key, sent with every request unless a test sends its own
+	actor  string        // that key's name: the actor of the changes the test makes
 	dsn    string        // the test's own database
 	worker worker.Worker // the running worker; restartWorker replaces it
 }
@@ -50,13 +54,21 @@ func testConfig(t *testing.T) config.Config {
 		RequestTimeout:    20 * time.Second,
 		LogFormat:         "text",
 		LogLevel:          slog.LevelWarn,
+		// Far above what any test sends, so that only the rate-limit test meets the limit.
+		RateLimit: 100000,
+		RateBurst: 100000,
 	}
 }
 
 // startSystem starts the worker and serves the API on a local port until the test ends.
 func startSystem(t *testing.T) *system {
 	t.Helper()
-	cfg := testConfig(t)
+	return startSystemWith(t, testConfig(t))
+}
+
+// startSystemWith is startSystem with a configuration of the test's own.
+func startSystemWith(t *testing.T, cfg config.Config) *system {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -65,9 +77,50 @@ func startSystem(t *testing.T) *system {
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(deps.Close)
-	s := &system{deps: deps, url: serve(t, deps.Handler()), dsn: cfg.DatabaseDSN}
+	s := (&system{deps: deps, url: serve(t, deps.Handler()), dsn: cfg.DatabaseDSN}).withAgentKey(t)
 	s.startWorker(t)
 	return s
+}
+
+// withAgentKey gives the system's client an agent key of its own.
+func (s *system) withAgentKey(t *testing.T) *system {
+	t.Helper()
+	s.actor = "agent-" + uuid.NewString()[:8]
+	s.key = s.newKey(t, s.actor, auth.RoleAgent, "")
+	return s
+}
+
+// newKey creates an API key and returns its secret.
+func (s *system) newKey(t *testing.T, name string, role auth.Role, subject string) string {
+	t.Helper()
+	secret, hash := auth.NewSecret()
+	if _, err := s.deps.Store.CreateKey(context.Background(), auth.NewKey{Name: name, Role: string(role), Subject: subject}, hash); err != nil {
+		t.Fatalf("create key %s: %v", name, err)
+	}
+	return secret
+}
+
+// agentKeyIn creates an agent key in the database at dsn, for an API that a test runs as its own
+// process, and returns its secret.
+func agentKeyIn(t *testing.T, dsn string) string {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	secret, hash := auth.NewSecret()
+	if _, err := db.CreateKey(context.Background(), auth.NewKey{Name: "agent-" + uuid.NewString()[:8], Role: string(auth.RoleAgent)}, hash); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// as returns a client of the same system that presents another key ("" for none).
+func (s *system) as(secret string) *system {
+	c := *s
+	c.key = secret
+	return &c
 }
 
 // startWorker starts a worker for the system, stopped when the test ends.
@@ -123,6 +176,9 @@ func (s *system) raw(t *testing.T, method, path string, body io.Reader, header .
 	req, err := http.NewRequest(method, s.url+path, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.key != "" {
+		req.Header.Set("Authorization", "Bearer "+s.key)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

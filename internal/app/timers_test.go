@@ -37,7 +37,7 @@ func startSystemConfigured(t *testing.T, cfg config.Config, newWorker func(*app.
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(deps.Close)
-	s := &system{deps: deps, url: serve(t, deps.Handler()), dsn: cfg.DatabaseDSN}
+	s := (&system{deps: deps, url: serve(t, deps.Handler()), dsn: cfg.DatabaseDSN}).withAgentKey(t)
 	if newWorker == nil {
 		s.startWorker(t)
 		return s
@@ -169,7 +169,7 @@ func TestEscalateOverHTTP(t *testing.T) {
 		t.Fatalf("events %+v, want created and two escalated", evs)
 	}
 	first, second := evs[1], evs[2]
-	if first.Type != ticket.EventEscalated || first.Actor != "api" || first.Data["reason"] != "customer is angry" ||
+	if first.Type != ticket.EventEscalated || first.Actor != s.actor || first.Data["reason"] != "customer is angry" ||
 		first.Data["level"] != float64(1) {
 		t.Errorf("first escalated event %+v", first)
 	}
@@ -377,11 +377,11 @@ func TestTimersSurviveWorkerRestarts(t *testing.T) {
 		got = append(got, step{ev.Type, ev.Actor, ev.Data["reason"]})
 	}
 	want := []step{
-		{ticket.EventCreated, "api", nil},
+		{ticket.EventCreated, s.actor, nil},
 		{ticket.EventEscalated, "ticketflow", "first_response_sla"},
 		{ticket.EventEscalated, "ticketflow", "first_response_sla"},
-		{ticket.EventCommented, "api", nil},
-		{ticket.EventStatusChanged, "api", nil},
+		{ticket.EventCommented, s.actor, nil},
+		{ticket.EventStatusChanged, s.actor, nil},
 		{ticket.EventStatusChanged, "ticketflow", "timeout"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -44,6 +46,11 @@ type Config struct {
 	// RequestTimeout bounds one API request, including the wait for the workflow to apply a
 	// change; past it the client gets 504 and may retry.
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"15s"`
+	// RateLimit and RateBurst bound the requests per second of each API key, per API process.
+	RateLimit float64 `env:"RATE_LIMIT" envDefault:"100"`
+	RateBurst int     `env:"RATE_BURST" envDefault:"200"`
+	// CORSOrigins are the browser origins allowed to call the API (comma-separated); none by default.
+	CORSOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	// ShutdownTimeout is how long in-flight work may take to finish on SIGTERM.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 
@@ -83,6 +90,7 @@ func Load() (Config, error) {
 		}
 		cfg.RedisAddrs = []string{net.JoinHostPort(host, fmt.Sprint(port))}
 	}
+	cfg.CORSOrigins = slices.DeleteFunc(cfg.CORSOrigins, func(o string) bool { return strings.TrimSpace(o) == "" })
 	switch cfg.LogFormat {
 	case "json", "text":
 	default:

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"ticketflow/internal/ticket"
 )
@@ -33,6 +34,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return requestError(codeUnsupportedType, "the request body must be application/json")
 	}
+	// encoding/json would quietly turn invalid bytes into U+FFFD; the client's text must arrive
+	// as it was sent, or not at all.
+	if !utf8.Valid(body) {
+		return requestError(codeBadRequest, "invalid JSON body: it is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -41,7 +47,51 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if _, err := dec.Token(); err != io.EOF {
 		return requestError(codeBadRequest, "invalid JSON body: unexpected data after the JSON value")
 	}
+	if key, dup := duplicateKey(body); dup {
+		return requestError(codeBadRequest, "invalid JSON body: the key %q appears twice in one object", key)
+	}
 	return nil
+}
+
+// duplicateKey finds a key that appears twice in one object of a well-formed JSON document.
+// encoding/json keeps the last of the two silently; a client that sends both means one of them,
+// and which is not for the server to guess.
+func duplicateKey(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	// Each open container: the keys seen so far for an object, nil for an array.
+	var stack []map[string]bool
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // the body was decoded already; only duplicates are looked for here
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, map[string]bool{})
+				expectKey = true
+				continue
+			case '[':
+				stack = append(stack, nil)
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if expectKey {
+				top := stack[len(stack)-1]
+				if top[t] {
+					return t, true
+				}
+				top[t] = true
+				expectKey = false
+				continue
+			}
+		}
+		// After a value inside an object, a key comes next.
+		expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
+	}
 }
 
 // describeJSONError says what is wrong with a body in words that name no Go type.

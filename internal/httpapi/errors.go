@@ -44,6 +44,9 @@ var problems = map[string]problemKind{
 	codeNoRoute:               {http.StatusNotFound, "/problems/not-found", "Not found"},
 	codeMethod:                {http.StatusMethodNotAllowed, "/problems/method-not-allowed", "Method not allowed"},
 	codeKeyReused:             {http.StatusUnprocessableEntity, "/problems/idempotency-key-reused", "Idempotency key reused"},
+	codeUnauthorized:          {http.StatusUnauthorized, "/problems/unauthorized", "Unauthorized"},
+	codeForbidden:             {http.StatusForbidden, "/problems/forbidden", "Forbidden"},
+	codeRateLimited:           {http.StatusTooManyRequests, "/problems/rate-limited", "Too many requests"},
 }
 
 // problem is an RFC 9457 problem details document.

@@ -48,7 +48,8 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 
-		scope := r.Method + " " + r.URL.Path
+		// Keys are scoped per API key too: one client can never see another's outcome.
+		scope := principal(r).KeyID + " " + r.Method + " " + r.URL.Path
 		resourceID, err := newID()
 		if err != nil {
 			return err

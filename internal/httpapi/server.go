@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"ticketflow/internal/auth"
 	"ticketflow/internal/idempotency"
 	"ticketflow/internal/ticket"
 )
@@ -34,8 +35,9 @@ type Store interface {
 	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
 	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
 	Ping(ctx context.Context) error
-	// The store also keeps the Idempotency-Keys of POST requests.
+	// The store also keeps the Idempotency-Keys of POST requests, and the API keys.
 	idempotency.Store
+	Keys
 }
 
 // Cache holds ticket documents in front of the Store.
@@ -56,6 +58,9 @@ type Server struct {
 	timeout   time.Duration
 	router    chi.Router
 	gates     ticketGates
+	auth      *authenticator
+	// corsOrigins may call the API from a browser; none unless configured.
+	corsOrigins []string
 }
 
 // Options configures a Server.
@@ -66,6 +71,11 @@ type Options struct {
 	Logger    *slog.Logger
 	// RequestTimeout bounds each request; a change not confirmed by then is answered 504.
 	RequestTimeout time.Duration
+	// RateLimit and RateBurst bound the requests per second of each API key (in this process).
+	RateLimit float64
+	RateBurst int
+	// CORSOrigins are the browser origins allowed to call the API; none when empty.
+	CORSOrigins []string
 }
 
 // New returns a Server with its routes.
@@ -77,6 +87,11 @@ func New(o Options) *Server {
 	if s.timeout <= 0 {
 		s.timeout = 15 * time.Second
 	}
+	if o.RateLimit <= 0 || o.RateBurst <= 0 {
+		o.RateLimit, o.RateBurst = 100, 200
+	}
+	s.auth = newAuthenticator(o.Store, o.RateLimit, o.RateBurst)
+	s.corsOrigins = o.CORSOrigins
 	s.router = s.routes()
 	return s
 }
@@ -88,7 +103,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(requestID, s.logRequests, s.recoverPanics)
+	r.Use(requestID, s.logRequests, s.recoverPanics, securityHeaders, s.cors)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return requestError(codeNoRoute, "no such resource: %s", r.URL.Path)
 	}))
@@ -106,19 +121,22 @@ func (s *Server) routes() chi.Router {
 	r.Get(assetsPath+"{file}", s.handle(s.docsAsset))
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.withTimeout)
-		r.Post("/tickets", s.handle(s.idempotent(s.createTicket)))
-		r.Get("/tickets", s.handle(s.listTickets))
+		r.Use(s.withTimeout, s.authenticate)
+		r.Post("/tickets", s.handle(require(auth.OpCreate, s.idempotent(s.createTicket))))
+		r.Get("/tickets", s.handle(require(auth.OpList, s.listTickets)))
 		r.Route("/tickets/{id}", func(r chi.Router) {
-			r.Get("/", s.handle(s.getTicket))
-			r.Get("/comments", s.handle(listUnder(s, keyedByTime, s.store.ListComments)))
-			r.Get("/events", s.handle(listUnder(s, keyedBySeq, s.store.ListEvents)))
+			r.Get("/", s.handle(require(auth.OpRead, s.getTicket)))
+			r.Get("/comments", s.handle(require(auth.OpRead, listUnder(s, keyedByTime, s.store.ListComments))))
+			r.Get("/events", s.handle(require(auth.OpRead, listUnder(s, keyedBySeq, s.store.ListEvents))))
 			changes := r.With(s.limitChanges)
-			changes.Post("/comments", s.handle(s.idempotent(s.addComment)))
+			changes.Post("/comments", s.handle(require(auth.OpComment, s.idempotent(s.addComment))))
 			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
-				changes.Post("/"+string(action), s.handle(s.idempotent(s.transition(action))))
+				changes.Post("/"+string(action), s.handle(require(auth.ActionOperation(action), s.idempotent(s.transition(action)))))
 			}
 		})
+		r.Post("/keys", s.handle(require(auth.OpManageKeys, s.createKey)))
+		r.Get("/keys", s.handle(require(auth.OpManageKeys, s.listKeys)))
+		r.Post("/keys/{id}/revoke", s.handle(require(auth.OpManageKeys, s.revokeKey)))
 	})
 	return r
 }

@@ -9,27 +9,31 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"ticketflow/internal/auth"
 	"ticketflow/internal/ticket"
 )
-
-// actor is recorded on the events of changes made through the API. Authentication (a later
-// change) replaces it with the name of the caller's key.
-const actor = "api"
 
 func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) error {
 	var in ticket.NewTicket
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
+	// A customer opens tickets for themselves only.
+	if p := principal(r); p.Role == auth.RoleCustomer {
+		if in.Requester != "" && in.Requester != p.Subject {
+			return requestError(codeForbidden, "a customer key opens tickets only for its own requester")
+		}
+		in.Requester = p.Subject
+	}
 	// Refuse bad input here, before a workflow is started for it.
-	if err := in.Normalize().Validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return err
 	}
 	id, err := resourceID(r)
 	if err != nil {
 		return err
 	}
-	t, err := s.workflows.Create(r.Context(), id, in, actor)
+	t, err := s.workflows.Create(r.Context(), id, in, principal(r).Name)
 	if err != nil {
 		return err
 	}
@@ -61,6 +65,9 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := ticket.ListFilter{PageRequest: page}
+	if p := principal(r); p.Role == auth.RoleCustomer {
+		f.Requester = p.Subject // to a customer, other requesters' tickets do not exist
+	}
 	if v := q.Get("status"); v != "" {
 		if f.Status, err = ticket.ParseStatus(v); err != nil {
 			return requestError(codeBadRequest, "status: %v", err)
@@ -90,7 +97,7 @@ func (s *Server) addComment(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	cmd := ticket.Command{Action: ticket.ActionComment, Actor: actor, Comment: in.Body, Author: in.Author}
+	cmd := ticket.Command{Action: ticket.ActionComment, Comment: in.Body, Author: in.Author}
 	ch, err := s.change(r, cmd)
 	if err != nil {
 		return err
@@ -126,7 +133,7 @@ func (s *Server) transition(action ticket.Action) handlerFunc {
 		if (in.Comment != "" && !allowed.comment) || (in.Reason != "" && !allowed.reason) {
 			return requestError(codeBadRequest, "invalid JSON body: %s takes no such field", action)
 		}
-		ch, err := s.change(r, ticket.Command{Action: action, Actor: actor, Comment: in.Comment, Reason: in.Reason})
+		ch, err := s.change(r, ticket.Command{Action: action, Comment: in.Comment, Reason: in.Reason})
 		if err != nil {
 			return err
 		}
@@ -143,6 +150,14 @@ func (s *Server) change(r *http.Request, cmd ticket.Command) (ticket.Change, err
 	if !validID(id) {
 		return ticket.Change{}, notFound(id)
 	}
+	p := principal(r)
+	if p.Role == auth.RoleCustomer {
+		// Another's ticket does not exist to a customer, so it cannot be changed either.
+		if _, err := s.ticket(r, id); err != nil {
+			return ticket.Change{}, err
+		}
+	}
+	cmd.Actor = p.Name // the key's name is who made the change, on every event
 	if cmd.Comment != "" {
 		cid, err := resourceID(r)
 		if err != nil {
@@ -254,7 +269,7 @@ func (s *Server) ticket(r *http.Request, id string) (ticket.Ticket, error) {
 	case cacheErr != nil:
 		s.log.WarnContext(ctx, "cache read failed; reading from postgres", "ticket_id", id, "error", cacheErr)
 	case hit:
-		return t, nil
+		return visible(r, t)
 	}
 	t, err := s.store.Ticket(ctx, id)
 	if err != nil {
@@ -264,6 +279,15 @@ func (s *Server) ticket(r *http.Request, id string) (ticket.Ticket, error) {
 		if _, err := s.cache.Put(ctx, t); err != nil {
 			s.log.WarnContext(ctx, "cache fill failed", "ticket_id", id, "error", err)
 		}
+	}
+	return visible(r, t)
+}
+
+// visible returns the ticket if the request's principal may see it, and to a customer another's
+// ticket is not found: a 403 would tell them it exists.
+func visible(r *http.Request, t ticket.Ticket) (ticket.Ticket, error) {
+	if !principal(r).Sees(t) {
+		return ticket.Ticket{}, notFound(t.ID)
 	}
 	return t, nil
 }
