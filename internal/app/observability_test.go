@@ -84,7 +84,7 @@ func TestAPIMetrics(t *testing.T) {
 func TestWorkerMetrics(t *testing.T) {
 	cfg := testConfig(t)
 	deps := connect(t, cfg, quietLogger(t))
-	s := (&system{deps: deps, url: serve(t, deps.Handler())}).withAgentKey(t)
+	s := newSystem(t, deps)
 	proxy := newTCPProxy(t, dsnHost(t, cfg.DatabaseDSN))
 	wcfg := cfg
 	wcfg.DatabaseDSN = proxy.dsn(t, cfg.DatabaseDSN)
@@ -166,7 +166,7 @@ func startLoggedSystem(t *testing.T) (*system, *logBuffer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return (&system{deps: deps, url: serve(t, deps.Handler())}).withAgentKey(t), logs
+	return newSystem(t, deps), logs
 }
 
 // TestRequestLogs checks the line that every request logs: method, route template, status,

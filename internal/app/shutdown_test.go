@@ -28,7 +28,7 @@ func TestReadyzWhenPostgresStops(t *testing.T) {
 	proxy := newTCPProxy(t, dsnHost(t, cfg.DatabaseDSN))
 	cfg.DatabaseDSN = proxy.dsn(t, cfg.DatabaseDSN)
 	deps := connect(t, cfg, quietLogger(t))
-	s := (&system{deps: deps, url: serve(t, deps.Handler())}).withAgentKey(t)
+	s := newSystem(t, deps)
 
 	type readiness struct {
 		Status string            `json:"status"`
@@ -147,7 +147,7 @@ func TestWorkerShutdown(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.ShutdownTimeout = 30 * time.Second
 	deps := connect(t, cfg, quietLogger(t))
-	s := (&system{deps: deps, url: serve(t, deps.Handler())}).withAgentKey(t)
+	s := newSystem(t, deps)
 
 	proxy := newTCPProxy(t, dsnHost(t, cfg.DatabaseDSN))
 	wcfg := cfg

@@ -69,17 +69,15 @@ func startSystem(t *testing.T) *system {
 // startSystemWith is startSystem with a configuration of the test's own.
 func startSystemWith(t *testing.T, cfg config.Config) *system {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	deps, err := app.Connect(ctx, cfg, log)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(deps.Close)
-	s := (&system{deps: deps, url: serve(t, deps.Handler()), dsn: cfg.DatabaseDSN}).withAgentKey(t)
+	s := newSystem(t, connect(t, cfg, quietLogger(t)))
 	s.startWorker(t)
 	return s
+}
+
+// newSystem serves the API of deps until the test ends, with an agent key; it starts no worker.
+func newSystem(t *testing.T, deps *app.Deps) *system {
+	t.Helper()
+	return (&system{deps: deps, url: serve(t, deps.Handler()), dsn: deps.Config.DatabaseDSN}).withAgentKey(t)
 }
 
 // withAgentKey gives the system's client an agent key of its own.

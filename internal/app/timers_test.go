@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,15 +28,8 @@ import (
 // own pass withoutWorker.
 func startSystemConfigured(t *testing.T, cfg config.Config, newWorker func(*app.Deps) worker.Worker) *system {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	deps, err := app.Connect(ctx, cfg, log)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(deps.Close)
-	s := (&system{deps: deps, url: serve(t, deps.Handler()), dsn: cfg.DatabaseDSN}).withAgentKey(t)
+	deps := connect(t, cfg, quietLogger(t))
+	s := newSystem(t, deps)
 	if newWorker == nil {
 		s.startWorker(t)
 		return s
