@@ -18,7 +18,7 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 # Extra flags for go test, e.g. make test GOTESTFLAGS='-run TestCreate -v'.
 GOTESTFLAGS ?=
 
-.PHONY: help docs-assets build static compose run stop clean test fuzz lint migrate
+.PHONY: help docs-assets build static compose run stop clean test test-faults fuzz lint migrate
 
 # How long `make fuzz` runs each fuzz target; the corpus is committed under testdata/fuzz.
 FUZZTIME ?= 15s
@@ -125,6 +125,7 @@ stop: ## stop the worker, the API and the dev stack started by `make run`
 clean: stop ## stop everything, delete the dev and test data and bin/
 	@$(STACK) clean dev
 	$(STACK) clean test
+	$(STACK) clean faults
 	rm -rf bin/
 
 test: ## go vet and go test -race against the test stack (started and stopped here)
@@ -136,6 +137,13 @@ test: ## go vet and go test -race against the test stack (started and stopped he
 	eval "$$($(STACK) env test)"
 	go vet ./...
 	go test -race -count=1 -timeout 20m $(GOTESTFLAGS) ./...
+
+test-faults: ## the fault suite: five failures injected under load on a stack of its own (~5 min)
+	@$(STACK) deps
+	$(MAKE) docs-assets
+	# The suite starts, restarts and stops its stack (profile faults) itself; FAULTS_SEED=<n>
+	# repeats an earlier run's random choices.
+	go test -tags faults -count=1 -timeout 30m -v -run TestFaults $(GOTESTFLAGS) ./internal/faults/
 
 fuzz: ## run each fuzz target for FUZZTIME (15s) on top of its committed corpus
 	@for target in $(FUZZ_TARGETS); do
@@ -152,7 +160,9 @@ lint: ## gofmt, go vet, staticcheck and workflowcheck
 		exit 1
 	fi
 	go vet ./...
+	go vet -tags faults ./internal/faults/
 	go run $(STATICCHECK) ./...
+	go run $(STATICCHECK) -tags faults ./internal/faults/
 	go run $(WORKFLOWCHECK) ./workflows/...
 
 migrate: build ## apply the database migrations to the dev database

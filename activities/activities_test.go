@@ -2,10 +2,12 @@ package activities_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"ticketflow/activities"
@@ -134,9 +136,33 @@ func TestPersistFailsWhenCacheIsDown(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(down)
-	if _, err := env.ExecuteActivity(down.Persist, history(t)[:1]); err == nil {
+	_, err := env.ExecuteActivity(down.Persist, history(t)[:1])
+	if err == nil {
 		t.Fatal("Persist succeeded with the cache down")
 	}
+	if nonRetryable(err) {
+		t.Errorf("Persist with the cache down failed for good (%v); want a retryable failure", err)
+	}
+}
+
+// TestPersistInvalidChangeIsNotRetried checks the other side of the retry policy: a change that
+// the store refuses as invalid would be refused on every attempt, so it fails the activity for
+// good, with the domain code as the error's type, instead of being retried forever.
+func TestPersistInvalidChangeIsNotRetried(t *testing.T) {
+	f := newFixture(t)
+	bad := history(t)[:1]
+	bad[0].Ticket.ID = "not-a-uuid"
+	_, err := f.env.ExecuteActivity(f.acts.Persist, bad)
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != ticket.EINVALID {
+		t.Fatalf("Persist of an invalid change: %v; want a non-retryable application error of type %q", err, ticket.EINVALID)
+	}
+}
+
+// nonRetryable reports whether err is an application error that Temporal does not retry.
+func nonRetryable(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
 }
 
 type deadCache struct{}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -96,17 +97,20 @@ func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (tic
 		// the request made its change; if not, whether the ticket exists and why the lifecycle
 		// refuses the change.
 		if applied, ok, rerr := c.tickets.AppliedChange(ctx, id, cmd.RequestID); rerr != nil {
-			return ticket.Change{}, rerr
+			return ticket.Change{}, fromRecord(ctx, rerr)
 		} else if ok {
 			return applied, nil
 		}
 		t, rerr := c.tickets.Ticket(ctx, id)
 		if rerr != nil {
-			return ticket.Change{}, rerr
+			return ticket.Change{}, fromRecord(ctx, rerr)
 		}
 		if cerr := t.Check(cmd.Normalize()); cerr != nil {
 			return ticket.Change{}, cerr
 		}
+		// The ticket exists and takes the change, the record does not show it made, yet
+		// Temporal knows no run or update for it: an update lost by a Temporal server that
+		// restarted while it was in flight, say. Its outcome is unknown; translate says so.
 	}
 	return ticket.Change{}, translate(ctx, err)
 }
@@ -134,19 +138,39 @@ func (c *Client) Ping(ctx context.Context) error {
 	return err
 }
 
-// translate turns a failed call into a domain error. Anything that leaves the outcome unknown (a
-// timeout, an unreachable server) says so, so that clients know a retry is what to do.
+// translate turns a failed call to Temporal into a domain error. Anything that leaves the outcome
+// unknown says so, so that clients know a retry (with the same request ID, which Temporal and the
+// record recognise) is what to do: a timeout is ETIMEOUT, and any failure of the Temporal service
+// (an unreachable or restarting server, a namespace not loaded yet, an update lost in a restart)
+// is EUNAVAILABLE. Only an error that is neither, a bug such as a payload that does not decode,
+// is left as it is, for a 500. The cause is kept after the domain error, for the log.
 func translate(ctx context.Context, err error) error {
 	var domain *ticket.Error
-	var unavailable *serviceerror.Unavailable
+	var service serviceerror.ServiceError
 	var deadline *serviceerror.DeadlineExceeded
+	var updateTimeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	switch {
 	case errors.As(FromTemporal(err), &domain):
 		return domain
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline), ctx.Err() != nil:
-		return &ticket.Error{Code: ticket.ETIMEOUT, Message: "the change was not confirmed in time; retry to learn its outcome"}
-	case errors.As(err, &unavailable):
-		return &ticket.Error{Code: ticket.EUNAVAILABLE, Message: "the workflow service is unavailable; retry later"}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline), errors.As(err, &updateTimeout), ctx.Err() != nil:
+		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.ETIMEOUT, "the change was not confirmed in time; retry to learn its outcome"), err)
+	case errors.As(err, &service):
+		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.EUNAVAILABLE, "the workflow service is unavailable; retry later"), err)
 	}
 	return err
+}
+
+// fromRecord turns a failed read of the record into a domain error. The Reader returns domain
+// errors for what no retry changes (a ticket not found); anything else is the database failing
+// (a dropped connection, a server down or restarting), which the store's contract calls
+// retryable, and which leaves the change's outcome as unknown as Temporal being down would.
+func fromRecord(ctx context.Context, err error) error {
+	var domain *ticket.Error
+	switch {
+	case errors.As(err, &domain):
+		return err
+	case errors.Is(err, context.DeadlineExceeded), ctx.Err() != nil:
+		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.ETIMEOUT, "the change was not confirmed in time; retry to learn its outcome"), err)
+	}
+	return fmt.Errorf("%w: %w", ticket.Errorf(ticket.EUNAVAILABLE, "the ticket's record is unavailable; retry later"), err)
 }

@@ -32,7 +32,7 @@ die() {
 
 usage() {
 	cat >&2 <<'EOF'
-usage: internal/devstack/stack.sh <command> [dev|test]
+usage: internal/devstack/stack.sh <command> [dev|test|bench|faults]
 
   deps      install what is missing (Debian packages, the Temporal CLI v1.5.1)
   up        start PostgreSQL, the Redis Cluster and Temporal; wait until they are ready
@@ -79,7 +79,7 @@ load_profile() {
 		PG_PORT=57532 REDIS_FIRST_PORT=7201 TEMPORAL_PORT=7433 TEMPORAL_UI_PORT=
 		TEMPORAL_HTTP_PORT=7443 TEMPORAL_METRICS_PORT=7444
 		;;
-	*) die "unknown profile '$PROFILE': want dev or test" ;;
+	*) die "unknown profile '$PROFILE': want dev, test, bench or faults" ;;
 	esac
 	REDIS_PORTS=()
 	local i
@@ -538,6 +538,10 @@ redis_replicas_synced() {
 cmd_kill_redis_master() {
 	lock
 	local masters port dir
+	# A replica that has not finished its first sync never takes over ("disconnected from master
+	# for longer than allowed"): right after `up` the kill must wait for that.
+	wait_for 60 "every replica to sync with its master" redis_replicas_synced ||
+		die "redis: a replica is not in sync, so its master cannot be taken over"
 	mapfile -t masters < <(redis_masters)
 	((${#masters[@]} > 0)) || die "redis: no healthy master to kill"
 	port=${masters[RANDOM % ${#masters[@]}]}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,6 +38,12 @@ type Keys interface {
 // database also tells every process of a revocation at once (ForgetKeys), so this only matters if
 // that message is lost.
 const keyCacheTTL = 10 * time.Second
+
+// keyStaleTTL is how long a checked key is still trusted when the database cannot be asked again
+// (down, failing over). A key cannot be revoked while the database is down, so trusting what was
+// true moments before keeps the cache's reads, and the 503s of changes, going for the clients
+// that were already working, instead of refusing every request with a 503 at once.
+const keyStaleTTL = 5 * time.Minute
 
 // authenticator checks API keys, remembering the ones it checked so that a request costs no
 // database round trip, and limits the rate of each key.
@@ -80,25 +87,32 @@ func (a *authenticator) principal(ctx context.Context, secret string) (auth.Prin
 	a.mu.Unlock()
 	if !ok || time.Since(k.checked) > keyCacheTTL {
 		key, err := a.keys.KeyByHash(ctx, []byte(hash))
-		switch ticket.ErrorCode(err) {
-		case "":
-		case ticket.ENOTFOUND:
+		switch code := ticket.ErrorCode(err); {
+		case code == ticket.ENOTFOUND:
 			return auth.Principal{}, requestError(codeUnauthorized, "the API key is not valid")
+		case err != nil && (!ok || time.Since(k.checked) > keyStaleTTL):
+			return auth.Principal{}, fmt.Errorf("%w: %w", ticket.Errorf(ticket.EUNAVAILABLE, "the API key cannot be checked now; retry later"), err)
+		case err != nil:
+			// Trust what was checked moments ago (see keyStaleTTL); ask again next time.
 		default:
-			return auth.Principal{}, unavailable(err)
+			k = knownKey{key: key, checked: time.Now()}
+			a.remember(hash, k)
 		}
-		k = knownKey{key: key, checked: time.Now()}
-		a.mu.Lock()
-		if len(a.known) >= maxKnownKeys {
-			a.known = map[string]knownKey{}
-		}
-		a.known[hash] = k
-		a.mu.Unlock()
 	}
 	if k.key.RevokedAt != nil {
 		return auth.Principal{}, requestError(codeUnauthorized, "the API key was revoked")
 	}
 	return auth.PrincipalOf(k.key), nil
+}
+
+// remember keeps a checked key, starting afresh past maxKnownKeys.
+func (a *authenticator) remember(hash string, k knownKey) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.known) >= maxKnownKeys {
+		a.known = map[string]knownKey{}
+	}
+	a.known[hash] = k
 }
 
 // allow reports whether the key may make a request now, and if not, when it may try again.

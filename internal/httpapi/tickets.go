@@ -80,7 +80,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	}
 	items, err := s.store.ListTickets(r.Context(), f)
 	if err != nil {
-		return err
+		return storeError(r, err)
 	}
 	writeJSON(w, http.StatusOK, items)
 	return nil
@@ -218,7 +218,7 @@ func listUnder[T any](s *Server, keys cursorKind, list func(ctx context.Context,
 		}
 		items, err := list(r.Context(), id, page)
 		if err != nil {
-			return err
+			return storeError(r, err)
 		}
 		writeJSON(w, http.StatusOK, items)
 		return nil
@@ -273,7 +273,7 @@ func (s *Server) ticket(r *http.Request, id string) (ticket.Ticket, error) {
 	}
 	t, err := s.store.Ticket(ctx, id)
 	if err != nil {
-		return ticket.Ticket{}, err
+		return ticket.Ticket{}, storeError(r, err)
 	}
 	if cacheErr == nil { // after a failed read, a fill would only wait for the same failure
 		if _, err := s.cache.Put(ctx, t); err != nil {

@@ -8,6 +8,14 @@
 //
 // The cache is an accelerator, never the record: callers treat a miss and an error alike and fall
 // back to PostgreSQL. That is why the client's timeouts are short.
+//
+// What the cache must never do is go back: once a write of version n has returned, no read may
+// see an older document, or a client could read a change older than one it was told succeeded.
+// Redis replicates asynchronously, so a master that dies right after a write can leave a replica
+// without it, and the replica takes over. Put therefore returns only once the master's replica
+// holds the write too (WAIT), unless the master has no replica in sync, in which case no replica
+// can take over from it. And when a master is lost, the client learns the new slot map at the
+// first failure rather than keep sending to the dead node until its periodic reload.
 package redis
 
 import (
@@ -15,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -38,6 +47,13 @@ const (
 	maxRedirects    = 2
 	minRetryBackoff = 8 * time.Millisecond
 	maxRetryBackoff = 64 * time.Millisecond
+	// stateReloadInterval is how old the client's slot map may grow before it is read again
+	// even without a failure; every failure reloads it at once (see refresh).
+	stateReloadInterval = 10 * time.Second
+	// replicaAckTimeout bounds Put's wait for the master's replica to confirm the write. A
+	// replica on the same network answers in well under a millisecond; one that has not
+	// answered by then is behind, and the write fails so that it is retried.
+	replicaAckTimeout = 100 * time.Millisecond
 )
 
 // putScript stores a ticket document only if it is newer than the cached one. Reading the version
@@ -46,11 +62,17 @@ const (
 // WATCH/MULTI round trip. It returns 1 when it stored the document and 0 when it kept the cached
 // one.
 //
+// A refused write still writes the cached version back unchanged. That is a write Redis passes to
+// the replica, so the WAIT that follows covers the document that refused it: a retried Put, whose
+// first try stored the document but died before the replica confirmed it, must not return until
+// the replica holds it.
+//
 // KEYS[1] is the document's key; ARGV[1] its version, ARGV[2] its JSON, ARGV[3] the time to live in
 // milliseconds (0 for none).
 var putScript = goredis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 'version')
 if cur and tonumber(cur) >= tonumber(ARGV[1]) then
+	redis.call('HSET', KEYS[1], 'version', cur)
 	return 0
 end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])
@@ -87,6 +109,9 @@ func New(addrs []string, ttl time.Duration) *Cache {
 		MaxRedirects:          maxRedirects,
 		MinRetryBackoff:       minRetryBackoff,
 		MaxRetryBackoff:       maxRetryBackoff,
+		// Reads and writes go to masters only (no ReadOnly): a replica may lag behind a write
+		// that was already acknowledged.
+		ClusterStateReloadInterval: stateReloadInterval,
 	})
 	return NewWithClient(client, ttl)
 }
@@ -133,6 +158,7 @@ func (c *Cache) Get(ctx context.Context, id string) (ticket.Ticket, bool, error)
 		return ticket.Ticket{}, false, nil
 	}
 	if err != nil {
+		c.refresh(ctx)
 		return ticket.Ticket{}, false, fmt.Errorf("redis: get ticket %s: %w", id, err)
 	}
 	var t ticket.Ticket
@@ -146,6 +172,10 @@ func (c *Cache) Get(ctx context.Context, id string) (ticket.Ticket, bool, error)
 // whether it stored t. Refusing equal versions makes a retried write a no-op; refusing older ones
 // means a write that arrives late never replaces a newer document. Each write that stores restarts
 // the document's time to live.
+//
+// It returns only once the document it stored, or the one that refused it, is also on the
+// master's replica, so that a failover cannot bring back an older one; when the replica does not
+// confirm that within replicaAckTimeout, Put fails and is to be retried.
 func (c *Cache) Put(ctx context.Context, t ticket.Ticket) (bool, error) {
 	if t.ID == "" {
 		return false, errors.New("redis: put ticket: empty id")
@@ -159,11 +189,83 @@ func (c *Cache) Put(ctx context.Context, t ticket.Ticket) (bool, error) {
 		// Round up: PEXPIRE 0 would delete the document just written.
 		ttl = max(1, int64((c.ttl+time.Millisecond-1)/time.Millisecond))
 	}
-	stored, err := putScript.Run(ctx, c.client, []string{Key(t.ID)}, t.Version, doc, ttl).Int()
+	stored, err := c.put(ctx, Key(t.ID), t.Version, doc, ttl)
 	if err != nil {
+		c.refresh(ctx)
 		return false, fmt.Errorf("redis: put ticket %s version %d: %w", t.ID, t.Version, err)
 	}
+	return stored, nil
+}
+
+// put runs putScript on the master of key and waits for its replica, on one connection: WAIT
+// counts only the writes of the connection it is sent on.
+func (c *Cache) put(ctx context.Context, key string, args ...any) (bool, error) {
+	cluster, ok := c.client.(*goredis.ClusterClient)
+	if !ok {
+		// Not a cluster (a test's single node): no failover to guard against.
+		n, err := putScript.Run(ctx, c.client, []string{key}, args...).Int()
+		return n == 1, err
+	}
+	master, err := cluster.MasterForKey(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	var script, wait *goredis.Cmd
+	// One round trip. A MOVED (the slot has a new master that this client has not learnt yet)
+	// fails the write; refresh then loads the new slot map for the retry.
+	if _, err := master.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		script = putScript.Eval(ctx, p, []string{key}, args...)
+		// Pipeliner has no Wait method; WAIT <replicas> <timeout in ms>.
+		wait = p.Do(ctx, "wait", 1, replicaAckTimeout.Milliseconds())
+		return nil
+	}); err != nil {
+		return false, err
+	}
+	stored, err := script.Int()
+	if err != nil {
+		return false, err
+	}
+	if acks, err := wait.Int(); err == nil && acks >= 1 {
+		return stored == 1, nil
+	}
+	// No replica confirmed the write. That is safe only if the master has no replica in sync
+	// (its replica died, or took over and left it alone): then no replica can take over with an
+	// older document. A replica in sync that did not confirm in time may lack the write.
+	online, err := onlineReplicas(ctx, master)
+	if err != nil {
+		return false, err
+	}
+	if online > 0 {
+		return false, fmt.Errorf("%d replica(s) of %s did not confirm the write within %v", online, master.Options().Addr, replicaAckTimeout)
+	}
 	return stored == 1, nil
+}
+
+// onlineReplicas returns how many replicas of the master are in sync with it, as its INFO
+// replication says (lines "slave0:ip=…,port=…,state=online,…").
+func onlineReplicas(ctx context.Context, master *goredis.Client) (int, error) {
+	info, err := master.Info(ctx, "replication").Result()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for line := range strings.Lines(info) {
+		if strings.HasPrefix(line, "slave") && strings.Contains(line, "state=online") {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// refresh has the cluster client read the slot map again, in the background, after a failure.
+// When a master dies, its replica takes over its slots, but nothing tells the client: without a
+// reload it would keep sending those slots to the dead node until its periodic reload. go-redis
+// runs one reload at a time and merges the requests that arrive meanwhile, so a burst of failures
+// costs a few CLUSTER SLOTS calls, not one each.
+func (c *Cache) refresh(ctx context.Context) {
+	if cluster, ok := c.client.(*goredis.ClusterClient); ok && ctx.Err() == nil {
+		cluster.ReloadState(ctx)
+	}
 }
 
 // Key returns the key of ticket id's document. The id is wrapped in braces, a hash tag: Redis

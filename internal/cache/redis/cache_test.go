@@ -152,6 +152,67 @@ func TestPutComparesVersions(t *testing.T) {
 	}
 }
 
+// TestPutReachesTheReplica checks the promise that keeps a failover from taking the cache back:
+// once Put returns, the replica of the key's master holds the document too. On one machine the
+// replica is so quick that this would rarely fail even without Put's WAIT (a replica that lags
+// cannot be staged on the shared test cluster); the fault suite (internal/faults) is what kills
+// masters under load.
+func TestPutReachesTheReplica(t *testing.T) {
+	t.Parallel()
+	c := redistest.New(t)
+	raw := rawClient(t)
+	ctx := t.Context()
+	// Enough tickets that every master, and so every replica, holds some.
+	for i := range 30 {
+		tk := newTicket(uuid.NewString(), int64(i+1))
+		master, err := raw.MasterForKey(ctx, redis.Key(tk.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Put waits only for a replica in sync; right after the stack starts, one may still be
+		// loading its first copy.
+		waitReplicaInSync(t, master)
+		if stored, err := c.Put(ctx, tk); err != nil || !stored {
+			t.Fatalf("Put = (%v, %v), want it stored", stored, err)
+		}
+		replica, err := raw.SlaveForKey(ctx, redis.Key(tk.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if replica.Options().Addr == master.Options().Addr {
+			t.Fatalf("the master %s of ticket %s has no replica: the test cluster is not 3 masters and 3 replicas", master.Options().Addr, tk.ID)
+		}
+		// A replica answers reads of its slots only on a connection that said READONLY.
+		conn := replica.Conn()
+		if err := conn.ReadOnly(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		v, err := conn.HGet(ctx, redis.Key(tk.ID), "version").Int64()
+		conn.Close()
+		if err != nil || v != tk.Version {
+			t.Errorf("the replica %s holds version %d of ticket %s (error %v) right after Put returned, want %d",
+				replica.Options().Addr, v, tk.ID, err, tk.Version)
+		}
+	}
+}
+
+// waitReplicaInSync waits until master reports a replica in sync ("state=online" in INFO
+// replication), and fails the test after 30 s.
+func waitReplicaInSync(t *testing.T, master *goredis.Client) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := master.Info(t.Context(), "replication").Result()
+		if err == nil && strings.Contains(info, "state=online") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the master %s has no replica in sync after 30 s (error %v)", master.Options().Addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func TestPutSetsTTL(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Minute

@@ -1,0 +1,199 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Scenario is one fault injected into a system under load.
+type Scenario struct {
+	Name string
+	What string
+	// Load is how long the load runs; the fault is injected and undone within it, so that the
+	// load also shows the system after it.
+	Load time.Duration
+	// Inject injects the fault while the load runs and returns once it is undone.
+	Inject func(ctx context.Context, e *Env) error
+}
+
+// Scenarios are the five faults of the issue "Fault tolerance, proved", in the order the suite
+// runs them.
+func Scenarios() []Scenario {
+	return []Scenario{
+		{Name: "worker-crash", What: "SIGKILL the worker five times at random moments, restarting it each time",
+			Load: 50 * time.Second, Inject: workerCrash},
+		{Name: "postgres-outage", What: "stop PostgreSQL (as a crash would) for 30 seconds, then start it again",
+			Load: 55 * time.Second, Inject: postgresOutage},
+		{Name: "redis-node-loss", What: "SIGKILL a Redis master; its replica takes over; later the node comes back",
+			Load: 55 * time.Second, Inject: redisNodeLoss},
+		{Name: "temporal-restart", What: "stop the Temporal dev server and start it again on its database file",
+			Load: 45 * time.Second, Inject: temporalRestart},
+		{Name: "api-restart", What: "SIGTERM the API and start it again, twice",
+			Load: 45 * time.Second, Inject: apiRestart},
+	}
+}
+
+// Env is what an injection works with.
+type Env struct {
+	Stack  *Stack
+	System *System
+	Start  time.Time // when the load began
+	Rand   *rand.Rand
+	Logf   func(format string, args ...any)
+
+	mu     sync.Mutex
+	faults []Fault
+}
+
+// After waits until d after the load began.
+func (e *Env) After(ctx context.Context, d time.Duration) error {
+	return sleep(ctx, time.Until(e.Start.Add(d)))
+}
+
+// begin records that a fault begins now and returns its index, for repaired.
+func (e *Env) begin(name string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults = append(e.faults, Fault{Name: name, At: time.Now()})
+	e.Logf("%5.1fs  fault: %s", time.Since(e.Start).Seconds(), name)
+	return len(e.faults) - 1
+}
+
+// repaired records that fault i was undone now.
+func (e *Env) repaired(i int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults[i].Repaired = time.Now()
+	e.Logf("%5.1fs  undone: %s (after %.1fs)", time.Since(e.Start).Seconds(), e.faults[i].Name,
+		e.faults[i].Repaired.Sub(e.faults[i].At).Seconds())
+}
+
+// Faults returns the faults injected so far.
+func (e *Env) Faults() []Fault {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Fault(nil), e.faults...)
+}
+
+// between returns a random duration in [lo, hi).
+func (e *Env) between(lo, hi time.Duration) time.Duration {
+	return lo + time.Duration(e.Rand.Int64N(int64(hi-lo)))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// workerCrash kills the worker five times. Each kill falls at a random moment of a slot of its
+// own, so that the moments are random yet never so close that one crash hides the next; the
+// worker is started again after a random pause, as a supervisor would.
+func workerCrash(ctx context.Context, e *Env) error {
+	const kills, first, slot = 5, 5 * time.Second, 7 * time.Second
+	for i := range kills {
+		if err := e.After(ctx, first+time.Duration(i)*slot+e.between(0, slot-2*time.Second)); err != nil {
+			return err
+		}
+		f := e.begin(fmt.Sprintf("SIGKILL the worker (%d of %d)", i+1, kills))
+		if err := e.System.Worker.Signal(syscall.SIGKILL, 10*time.Second); err != nil {
+			return err
+		}
+		if err := sleep(ctx, e.between(200*time.Millisecond, 1500*time.Millisecond)); err != nil {
+			return err
+		}
+		if err := e.System.StartWorker(ctx); err != nil {
+			return err
+		}
+		e.repaired(f)
+	}
+	return nil
+}
+
+// postgresOutage stops PostgreSQL for 30 seconds.
+func postgresOutage(ctx context.Context, e *Env) error {
+	if err := e.After(ctx, 8*time.Second); err != nil {
+		return err
+	}
+	f := e.begin("stop PostgreSQL")
+	if err := e.Stack.StopPostgres(ctx); err != nil {
+		return err
+	}
+	if err := e.After(ctx, 8*time.Second+30*time.Second); err != nil {
+		return err
+	}
+	if err := e.Stack.StartPostgres(ctx); err != nil {
+		return err
+	}
+	e.repaired(f)
+	return nil
+}
+
+// redisNodeLoss kills a Redis master, lets its replica take over, and brings the node back a
+// little later, as a replica of the node that took over.
+func redisNodeLoss(ctx context.Context, e *Env) error {
+	if err := e.After(ctx, 8*time.Second); err != nil {
+		return err
+	}
+	f := e.begin("SIGKILL a Redis master")
+	port, err := e.Stack.KillRedisMaster(ctx)
+	if err != nil {
+		return err
+	}
+	e.Logf("%5.1fs  its replica took over from the master on port %s", time.Since(e.Start).Seconds(), port)
+	if err := sleep(ctx, 5*time.Second); err != nil {
+		return err
+	}
+	if err := e.Stack.StartRedis(ctx); err != nil {
+		return err
+	}
+	e.repaired(f)
+	return nil
+}
+
+// temporalRestart stops the Temporal server and starts it again a few seconds later.
+func temporalRestart(ctx context.Context, e *Env) error {
+	if err := e.After(ctx, 10*time.Second); err != nil {
+		return err
+	}
+	f := e.begin("stop the Temporal server")
+	if err := e.Stack.StopTemporal(ctx); err != nil {
+		return err
+	}
+	if err := sleep(ctx, 3*time.Second); err != nil {
+		return err
+	}
+	if err := e.Stack.StartTemporal(ctx); err != nil {
+		return err
+	}
+	e.repaired(f)
+	return nil
+}
+
+// apiRestart stops the API with SIGTERM, as a deploy does, and starts it again, twice.
+func apiRestart(ctx context.Context, e *Env) error {
+	for _, at := range []time.Duration{10 * time.Second, 28 * time.Second} {
+		if err := e.After(ctx, at); err != nil {
+			return err
+		}
+		f := e.begin("SIGTERM the API")
+		if err := e.System.API.Signal(syscall.SIGTERM, 60*time.Second); err != nil {
+			return err
+		}
+		if err := e.System.StartAPI(ctx); err != nil {
+			return err
+		}
+		e.repaired(f)
+	}
+	return nil
+}
