@@ -153,24 +153,20 @@ func translate(ctx context.Context, err error) error {
 	case errors.As(FromTemporal(err), &domain):
 		return domain
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline), errors.As(err, &updateTimeout), ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.ETIMEOUT, "the change was not confirmed in time; retry to learn its outcome"), err)
+		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.ETIMEOUT, "%s", notConfirmed), err)
 	case errors.As(err, &service):
 		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.EUNAVAILABLE, "the workflow service is unavailable; retry later"), err)
 	}
 	return err
 }
 
+// notConfirmed is what a client reads when a change's outcome is unknown because time ran out.
+const notConfirmed = "the change was not confirmed in time; retry to learn its outcome"
+
 // fromRecord turns a failed read of the record into a domain error. The Reader returns domain
 // errors for what no retry changes (a ticket not found); anything else is the database failing
 // (a dropped connection, a server down or restarting), which the store's contract calls
 // retryable, and which leaves the change's outcome as unknown as Temporal being down would.
 func fromRecord(ctx context.Context, err error) error {
-	var domain *ticket.Error
-	switch {
-	case errors.As(err, &domain):
-		return err
-	case errors.Is(err, context.DeadlineExceeded), ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.ETIMEOUT, "the change was not confirmed in time; retry to learn its outcome"), err)
-	}
-	return fmt.Errorf("%w: %w", ticket.Errorf(ticket.EUNAVAILABLE, "the ticket's record is unavailable; retry later"), err)
+	return ticket.Retryable(ctx, err, notConfirmed, "the ticket's record is unavailable; retry later")
 }

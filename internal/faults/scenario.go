@@ -122,58 +122,42 @@ func workerCrash(ctx context.Context, e *Env) error {
 
 // postgresOutage stops PostgreSQL for 30 seconds.
 func postgresOutage(ctx context.Context, e *Env) error {
-	if err := e.After(ctx, 8*time.Second); err != nil {
-		return err
-	}
-	f := e.begin("stop PostgreSQL")
-	if err := e.Stack.StopPostgres(ctx); err != nil {
-		return err
-	}
-	if err := e.After(ctx, 8*time.Second+30*time.Second); err != nil {
-		return err
-	}
-	if err := e.Stack.StartPostgres(ctx); err != nil {
-		return err
-	}
-	e.repaired(f)
-	return nil
+	return e.outage(ctx, 8*time.Second, "stop PostgreSQL", e.Stack.StopPostgres, 30*time.Second, e.Stack.StartPostgres)
 }
 
 // redisNodeLoss kills a Redis master, lets its replica take over, and brings the node back a
 // little later, as a replica of the node that took over.
 func redisNodeLoss(ctx context.Context, e *Env) error {
-	if err := e.After(ctx, 8*time.Second); err != nil {
+	kill := func(ctx context.Context) error {
+		port, err := e.Stack.KillRedisMaster(ctx)
+		if err == nil {
+			e.Logf("%5.1fs  its replica took over from the master on port %s", time.Since(e.Start).Seconds(), port)
+		}
 		return err
 	}
-	f := e.begin("SIGKILL a Redis master")
-	port, err := e.Stack.KillRedisMaster(ctx)
-	if err != nil {
-		return err
-	}
-	e.Logf("%5.1fs  its replica took over from the master on port %s", time.Since(e.Start).Seconds(), port)
-	if err := sleep(ctx, 5*time.Second); err != nil {
-		return err
-	}
-	if err := e.Stack.StartRedis(ctx); err != nil {
-		return err
-	}
-	e.repaired(f)
-	return nil
+	return e.outage(ctx, 8*time.Second, "SIGKILL a Redis master", kill, 5*time.Second, e.Stack.StartRedis)
 }
 
 // temporalRestart stops the Temporal server and starts it again a few seconds later.
 func temporalRestart(ctx context.Context, e *Env) error {
-	if err := e.After(ctx, 10*time.Second); err != nil {
+	return e.outage(ctx, 10*time.Second, "stop the Temporal server", e.Stack.StopTemporal, 3*time.Second, e.Stack.StartTemporal)
+}
+
+// outage is the shape of a fault that takes a service away: at the moment at of the load it
+// stops the service, leaves it down for the time down, and starts it again.
+func (e *Env) outage(ctx context.Context, at time.Duration, what string, stop func(context.Context) error,
+	down time.Duration, start func(context.Context) error) error {
+	if err := e.After(ctx, at); err != nil {
 		return err
 	}
-	f := e.begin("stop the Temporal server")
-	if err := e.Stack.StopTemporal(ctx); err != nil {
+	f := e.begin(what)
+	if err := stop(ctx); err != nil {
 		return err
 	}
-	if err := sleep(ctx, 3*time.Second); err != nil {
+	if err := sleep(ctx, down); err != nil {
 		return err
 	}
-	if err := e.Stack.StartTemporal(ctx); err != nil {
+	if err := start(ctx); err != nil {
 		return err
 	}
 	e.repaired(f)

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -98,17 +97,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // failure of the database itself (a dropped connection, a server that is down or restarting),
 // which its contract calls retryable: that is a 503 with Retry-After, or a 504 when the request's
 // own time ran out first, never a 500, which would tell the client that retrying is pointless.
-// The cause stays in the error, after the domain error that ErrorCode and ErrorMessage find
-// first, so that the log line has it and the problem shown to the client does not.
 func storeError(r *http.Request, err error) error {
-	var domain *ticket.Error
-	if errors.As(err, &domain) {
-		return err
-	}
-	if errors.Is(err, context.DeadlineExceeded) || r.Context().Err() != nil {
-		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.ETIMEOUT, "the request was not completed in time; retry it"), err)
-	}
-	return fmt.Errorf("%w: %w", ticket.Errorf(ticket.EUNAVAILABLE, "the database is unavailable; retry later"), err)
+	return ticket.Retryable(r.Context(), err, "the request was not completed in time; retry it",
+		"the database is unavailable; retry later")
 }
 
 // logWriteFailure is for the rare case that a response cannot be encoded; the client gets what was

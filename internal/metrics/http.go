@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 )
 
 // unmatched is the route label of requests that no route matched. Labelling them by their path
@@ -27,10 +28,14 @@ func (m *Metrics) InstrumentHTTP(next http.Handler) http.Handler {
 		// chi uses a route context that it finds in the request instead of making its own.
 		rctx := chi.NewRouteContext()
 		r = r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, rctx))
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
 
-		labels := []string{method(r.Method), route(rctx), strconv.Itoa(rec.statusCode())}
+		status := ww.Status()
+		if status == 0 { // net/http answers 200 for a handler that wrote nothing
+			status = http.StatusOK
+		}
+		labels := []string{method(r.Method), route(rctx), strconv.Itoa(status)}
 		m.httpRequests.WithLabelValues(labels...).Inc()
 		m.httpDuration.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
 	})
@@ -54,35 +59,4 @@ func method(m string) string {
 		return m
 	}
 	return "other"
-}
-
-// statusRecorder remembers the status code that the handler answered with.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (rec *statusRecorder) WriteHeader(status int) {
-	if rec.status == 0 {
-		rec.status = status
-	}
-	rec.ResponseWriter.WriteHeader(status)
-}
-
-func (rec *statusRecorder) Write(b []byte) (int, error) {
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	return rec.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's own writer (flush, deadlines).
-func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
-
-// statusCode is what the client got: net/http answers 200 for a handler that wrote nothing.
-func (rec *statusRecorder) statusCode() int {
-	if rec.status == 0 {
-		return http.StatusOK
-	}
-	return rec.status
 }

@@ -1,6 +1,7 @@
 package ticket
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -41,6 +42,23 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Retryable classifies a failed call to a dependency (a database, a cache, Temporal) for callers
+// who cannot tell its outcome. A domain error is returned as it is: no retry changes it. Any
+// other error leaves the outcome unknown, so a retry is what to do: ETIMEOUT with the message
+// timeout when ctx's time ran out (or err says a deadline passed), EUNAVAILABLE with the message
+// unavailable otherwise. The cause stays in the chain after the domain error, so that a log line
+// shows it, while ErrorMessage, what a client reads, does not.
+func Retryable(ctx context.Context, err error, timeout, unavailable string) error {
+	var domain *Error
+	switch {
+	case errors.As(err, &domain):
+		return err
+	case errors.Is(err, context.DeadlineExceeded), ctx.Err() != nil:
+		return fmt.Errorf("%w: %w", Errorf(ETIMEOUT, "%s", timeout), err)
+	}
+	return fmt.Errorf("%w: %w", Errorf(EUNAVAILABLE, "%s", unavailable), err)
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other
