@@ -53,6 +53,10 @@ type recorder struct {
 
 // Persist has the signature of (*activities.Activities).Persist.
 func (r *recorder) Persist(ctx context.Context, changes []ticket.Change) error {
+	// A local activity is handed the workflow's own values, a scheduled one what its input reads
+	// as after a trip through JSON (numbers in event data become float64). Record the latter for
+	// both, which is also what the store writes.
+	changes = viaJSON(changes)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.attempts = append(r.attempts, changes)
@@ -63,6 +67,19 @@ func (r *recorder) Persist(ctx context.Context, changes []ticket.Change) error {
 	}
 	r.batches = append(r.batches, changes)
 	return nil
+}
+
+// viaJSON returns changes as they read after a trip through JSON.
+func viaJSON(changes []ticket.Change) []ticket.Change {
+	b, err := json.Marshal(changes)
+	if err != nil {
+		panic(err)
+	}
+	var out []ticket.Change
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
 }
 
 // changes returns every persisted change, oldest first.

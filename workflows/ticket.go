@@ -4,6 +4,7 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -42,6 +43,13 @@ type Input struct {
 // workflow.DefaultVersion) replay without any of them.
 const changeAutomations = "timers-and-search-attributes"
 
+// changeLocalPersist guards the changes that make a change cheap. Version 1: persisting with a
+// local activity instead of a scheduled one (see persist). Version 2: keeping an armed timer that
+// fires no later than the ticket's next deadline instead of cancelling it (see rearm). Runs
+// recorded before a version replay as they were recorded; one change ID for both keeps a run to
+// one marker.
+const changeLocalPersist = "persist-local-activity"
+
 // Limits on how much of the queue one activity persists at once. Batching makes a burst of changes
 // to one ticket cost one activity instead of one each; the byte bound keeps the activity's input
 // well under Temporal's payload limits, since one comment can be 80 KB.
@@ -51,13 +59,38 @@ const (
 )
 
 // persistOptions retries a failed write for as long as it takes: a change that was accepted must
-// reach PostgreSQL and the cache, and both ignore a write they already hold.
+// reach PostgreSQL and the cache, and both ignore a write they already hold. It is the durable
+// path: the only one of runs from before changeLocalPersist, and the one that takes over from the
+// local attempts (persistLocalOptions) when they do not succeed.
 var persistOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 10 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    100 * time.Millisecond,
 		BackoffCoefficient: 2,
 		MaximumInterval:    5 * time.Second,
+	},
+}
+
+// persistLocalOptions bound the local attempts at a write. A local activity runs in the worker
+// within the workflow task that applied the change, so a change costs one workflow task and no
+// activity task: no round trip through the server's task queues, and far fewer history events.
+// Its retries run in the worker too, each backoff shorter than the workflow task timeout, while
+// the worker keeps the task alive; that is right for a blip (a failover, a dropped connection),
+// wrong for an outage, during which every heartbeat of the task adds events to the history and
+// the ticket cannot continue as new. So the local attempts stop after MaximumAttempts (about 11 s
+// of backoff) and the scheduled activity (persistOptions) takes over, which the server retries
+// for as long as it takes without adding to the history. The attempts are counted rather than
+// bounded in time: the SDK takes a retry's ScheduleToClose deadline from the workflow's clock and
+// checks it against the worker's, so a deadline that could be reached would let a skew between the
+// two (or a test's clock set in the past) cut the attempts short; hence one that cannot be.
+var persistLocalOptions = workflow.LocalActivityOptions{
+	ScheduleToCloseTimeout: 100 * 365 * 24 * time.Hour,
+	StartToCloseTimeout:    10 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    100 * time.Millisecond,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Second,
+		MaximumAttempts:    8,
 	},
 }
 
@@ -85,9 +118,13 @@ type ticketState struct {
 
 	// automated is false in runs that began before changeAutomations: they keep no timer, set no
 	// search attribute and never continue as new, so that their histories replay.
-	automated  bool
-	timer      *armedTimer // the timer waiting for the ticket's next deadline, nil when none is
-	tickQueued bool        // a fired timer's tick waits in the queue
+	automated bool
+	// local is false in runs that began before changeLocalPersist: they persist with a scheduled
+	// activity only. keepEarlierTimer is false in runs before its version 2.
+	local            bool
+	keepEarlierTimer bool
+	timer            *armedTimer // the timer waiting for the ticket's next deadline, nil when none is
+	tickQueued       bool        // a fired timer's tick waits in the queue
 
 	handled  int        // updates and signals this run has taken, to continue as new in time
 	draining bool       // continuing as new: answers are held until nothing is left to apply
@@ -97,8 +134,11 @@ type ticketState struct {
 // TicketWorkflow runs one ticket from creation until it is closed, continuing as new when its
 // history grows long.
 func TicketWorkflow(ctx workflow.Context, in Input) (ticket.Ticket, error) {
+	cheap := workflow.GetVersion(ctx, changeLocalPersist, workflow.DefaultVersion, 2)
 	s := &ticketState{in: in,
-		automated: workflow.GetVersion(ctx, changeAutomations, workflow.DefaultVersion, 1) >= 1}
+		automated:        workflow.GetVersion(ctx, changeAutomations, workflow.DefaultVersion, 1) >= 1,
+		local:            cheap >= 1,
+		keepEarlierTimer: cheap >= 2}
 	if in.State != nil {
 		s.restore(*in.State) // before the handlers, so that their validators see the ticket
 	}
@@ -123,7 +163,7 @@ func (s *ticketState) create(ctx workflow.Context) error {
 		return toApplicationError(err)
 	}
 	seq := number(&created, 0)
-	if err := s.persist(ctx, []ticket.Change{created}); err != nil {
+	if err := s.persist(ctx, []ticket.Change{created}, false); err != nil {
 		return err
 	}
 	s.ticket, s.lastSeq = created.Ticket, seq
@@ -356,7 +396,9 @@ func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 		next, r.change = ch.Ticket, ch
 		changes = append(changes, ch)
 	}
-	if err := s.persist(ctx, changes); err != nil {
+	// A batch after which the run may end (the ticket closes, or the run drains to continue as
+	// new) is written by a scheduled activity, never a local one; see persist.
+	if err := s.persist(ctx, changes, s.draining || next.Status.IsFinal()); err != nil {
 		return err
 	}
 	s.ticket, s.lastSeq, s.timers = next, seq, timers
@@ -401,12 +443,41 @@ func number(ch *ticket.Change, last int64) int64 {
 	return last
 }
 
-// persist runs the activity that writes changes to PostgreSQL and the cache.
-func (s *ticketState) persist(ctx workflow.Context, changes []ticket.Change) error {
+// persist runs the activity that writes changes to PostgreSQL and the cache, and returns once they
+// are written. In runs since changeLocalPersist it runs a local activity first (see
+// persistLocalOptions), and a scheduled one when the local attempts did not succeed; a write done
+// twice, locally and then by the scheduled activity, writes nothing twice.
+//
+// durable asks for the scheduled activity at once. A local activity writes before the workflow
+// task that ran it is recorded, so that task must not fail after it: a failed task takes with it
+// the updates it accepted (their callers hear that the outcome is unknown, though the changes are
+// written), and the task that replaces it may apply another change first, under the versions and
+// event numbers already written. A task that ends the run is the one that can fail for no fault
+// of the worker: the server refuses to end a run while new messages wait for it (UnhandledCommand).
+// So the batches after which the run may end, a close or the drain before continuing as new, are
+// written by a scheduled activity: the task that schedules it records the updates it accepted,
+// and the run ends in a later task. That is one ticket's close and one batch in a thousand.
+func (s *ticketState) persist(ctx workflow.Context, changes []ticket.Change, durable bool) error {
 	if len(changes) == 0 {
 		return nil
 	}
 	var a *activities.Activities
+	if s.local && !durable {
+		lctx := workflow.WithLocalActivityOptions(ctx, persistLocalOptions)
+		err := workflow.ExecuteLocalActivity(lctx, a.Persist, changes).Get(lctx, nil)
+		if err == nil || temporal.IsCanceledError(err) || final(err) {
+			return err
+		}
+		workflow.GetLogger(ctx).Warn("persisting locally failed; retrying with a scheduled activity",
+			"ticket_id", s.in.TicketID, "error", err)
+	}
 	ctx = workflow.WithActivityOptions(ctx, persistOptions)
 	return workflow.ExecuteActivity(ctx, a.Persist, changes).Get(ctx, nil)
+}
+
+// final reports whether err says that no retry of the write can succeed, so that the scheduled
+// activity would only fail the same way.
+func final(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
 }

@@ -17,13 +17,19 @@ type armedTimer struct {
 // rearm makes the timer match the ticket's next deadline (ticket.Policy.Next): it keeps a timer
 // that waits for the right deadline, cancels one whose deadline moved or went away, and starts one
 // for the new deadline. A deadline that has already passed fires at once, without a timer.
+//
+// Since version 2 of changeLocalPersist it also keeps a timer that fires before the new deadline:
+// nearly every change moves the deadline later (activity restarts the clock), and cancelling and
+// starting a timer would cost each change two history events and a timer task on the server. The
+// early timer's tick finds nothing due (Policy.Due), and rearm then starts the timer for the
+// deadline as it stands. A deadline that moved earlier, or went away, still cancels the timer.
 func (s *ticketState) rearm(ctx workflow.Context) {
 	if s.tickQueued {
 		return // the queued tick decides, and the loop comes back here after it applies
 	}
 	next, ok := s.in.Policy.Next(s.ticket, s.timers)
 	if s.timer != nil {
-		if ok && s.timer.deadline.Equal(next) {
+		if ok && (s.timer.deadline.Equal(next) || s.keepEarlierTimer && !s.timer.deadline.At.After(next.At)) {
 			return
 		}
 		s.timer.cancel()

@@ -137,8 +137,10 @@ func TestFirstResponseSLAPerPriority(t *testing.T) {
 	}
 }
 
-// TestFirstResponseSLARearms checks what each change does to the SLA: leaving open cancels it,
-// comments and escalations by people leave it running, and a zero policy arms nothing.
+// TestFirstResponseSLARearms checks what each change does to the SLA: leaving open ends it,
+// comments and escalations by people leave it running, and a zero policy arms nothing. Leaving
+// open cancels no timer: the SLA's fires before the auto-close deadline that replaces it, finds
+// nothing due, and arms the auto-close (see rearm).
 func TestFirstResponseSLARearms(t *testing.T) {
 	comment := func(id string) msg {
 		return update(ticket.ActionComment, ticket.Command{Actor: agent, Comment: "any news?", CommentID: id})
@@ -152,13 +154,13 @@ func TestFirstResponseSLARearms(t *testing.T) {
 	}{
 		{"answered before the SLA runs out", policy,
 			map[time.Duration]msg{7 * time.Hour: update(ticket.ActionAnswer, ticket.Command{Actor: agent})},
-			nil, 1},
+			nil, 0},
 		{"answered between two escalations", policy,
 			map[time.Duration]msg{9 * time.Hour: update(ticket.ActionAnswer, ticket.Command{Actor: agent})},
-			[]automated{escalatedAt(8*time.Hour, 1)}, 1},
+			[]automated{escalatedAt(8*time.Hour, 1)}, 0},
 		{"answered by an automation's signal", policy,
 			map[time.Duration]msg{17 * time.Hour: signal(ticket.ActionAnswer, ticket.Command{Actor: "bot"})},
-			[]automated{escalatedAt(8*time.Hour, 1), escalatedAt(16*time.Hour, 2)}, 1},
+			[]automated{escalatedAt(8*time.Hour, 1), escalatedAt(16*time.Hour, 2)}, 0},
 		{"comments do not postpone the first response", policy,
 			map[time.Duration]msg{time.Hour: comment("c-1"), 7*time.Hour + 59*time.Minute: comment("c-2")},
 			[]automated{escalatedAt(8*time.Hour, 1), escalatedAt(16*time.Hour, 2), escalatedAt(24*time.Hour, 3)}, 0},
@@ -225,7 +227,9 @@ func TestAutoClose(t *testing.T) {
 }
 
 // TestAutoCloseRearms checks that activity on an answered ticket postpones its auto-close: every
-// accepted change is activity, a refused signal is not, and a close by a person cancels it.
+// accepted change is activity, a refused signal is not, and a close ends it. No timer is ever
+// cancelled: each change moves the deadline later, so the armed timer is kept and re-armed when it
+// fires with nothing due (see rearm), and a close ends the run with its timer.
 func TestAutoCloseRearms(t *testing.T) {
 	answered := time.Minute
 	tests := []struct {
@@ -267,8 +271,8 @@ func TestAutoCloseRearms(t *testing.T) {
 			require.Equal(t, ticket.StatusClosed, final.Status, "the workflow ends with the ticket closed")
 			if tt.want == nil {
 				require.Equal(t, time.Duration(3+len(tt.send)-1)*day, final.ClosedAt.Sub(start))
-				require.Equal(t, 1, timers.cancelled, "the close cancels the auto-close")
 			}
+			require.Zero(t, timers.cancelled, "timers cancelled")
 		})
 	}
 }
@@ -367,4 +371,27 @@ func TestTimerFiresWhilePersisting(t *testing.T) {
 			require.Equal(t, tt.want, timerChanges(t, changes))
 		})
 	}
+}
+
+// TestTimerKeptWhileDeadlineMovesLater checks what keeping an earlier timer saves and what it
+// costs: changes that each postpone the auto-close cancel no timer and start none, and the kept
+// timer, firing before the deadline, only arms the next one; the ticket closes at the right time.
+func TestTimerKeptWhileDeadlineMovesLater(t *testing.T) {
+	h := newHarness(t)
+	h.in.Policy = policy
+	h.until = 30 * day
+	timers := h.logTimers()
+	h.sendAt(time.Minute, update(ticket.ActionAnswer, ticket.Command{Actor: agent}))
+	for i := range 3 { // days 1, 2 and 3: the auto-close moves to day 10
+		id := fmt.Sprintf("c-%d", i)
+		h.sendAt(time.Duration(i+1)*day, update(ticket.ActionComment, ticket.Command{Actor: agent, Comment: "news?", CommentID: id}))
+	}
+	h.run()
+
+	require.Equal(t, []automated{closedAt(3*day + 7*day)}, timerChanges(t, h.rec.changes()))
+	require.Zero(t, timers.cancelled, "timers cancelled")
+	// The SLA (8 h for the harness's high priority), the auto-close it armed when it fired (day 7
+	// plus a minute), and the one that one armed when it fired with the deadline moved to day 10.
+	require.Equal(t, []time.Duration{8 * time.Hour, 7*day + time.Minute - 8*time.Hour, 3*day - time.Minute}, timers.started)
+	require.Equal(t, 3, timers.fired)
 }

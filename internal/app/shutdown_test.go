@@ -140,9 +140,10 @@ func TestAPIShutdownDeadline(t *testing.T) {
 	}
 }
 
-// TestWorkerShutdown runs the worker as worker's main does, holds its activity in the database,
-// stops it as SIGTERM does, and checks that it waits for the activity, which completes its write,
-// and takes no new task after it stopped.
+// TestWorkerShutdown runs the worker as worker's main does, holds its write in the database,
+// stops it as SIGTERM does, and checks that it waits for the write, completes the workflow task
+// that made it (the persist is a local activity, part of that task), and takes no new task after
+// it stopped.
 func TestWorkerShutdown(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.ShutdownTimeout = 30 * time.Second
@@ -180,10 +181,19 @@ func TestWorkerShutdown(t *testing.T) {
 		t.Fatalf("tickets in the database after the worker stopped: %+v", page.Items)
 	}
 
-	// The stopped worker took no further task: the workflow waits for the next worker to answer.
+	// The task that wrote the ticket was completed before the worker returned, so the create is
+	// answered without another worker.
+	r := receive(t, created, 10*time.Second, "the create's answer from the stopping worker")
+	var tk ticket.Ticket
+	if r.status != http.StatusCreated || json.Unmarshal(r.body, &tk) != nil || tk.ID != page.Items[0].ID {
+		t.Fatalf("got %d %s (error %v), want 201 and ticket %s", r.status, r.body, r.err, page.Items[0].ID)
+	}
+
+	// The stopped worker takes no further task: a change waits for the next worker to answer.
+	answered := postAsync(s.url+"/api/v1/tickets/"+tk.ID+"/answer", s.key, `{}`)
 	select {
-	case r := <-created:
-		t.Fatalf("answered with no worker running: %+v", r)
+	case r := <-answered:
+		t.Fatalf("answered with no worker running: %d %s (error %v)", r.status, r.body, r.err)
 	case <-time.After(2 * time.Second):
 	}
 	w := deps.NewWorker()
@@ -191,10 +201,8 @@ func TestWorkerShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	r := receive(t, created, 30*time.Second, "the answer once a worker runs again")
-	var tk ticket.Ticket
-	if r.status != http.StatusCreated || json.Unmarshal(r.body, &tk) != nil || tk.ID != page.Items[0].ID {
-		t.Errorf("got %d %s (error %v), want 201 and ticket %s", r.status, r.body, r.err, page.Items[0].ID)
+	if r := receive(t, answered, 30*time.Second, "the answer once a worker runs again"); r.status != http.StatusOK {
+		t.Errorf("answer: got %d %s (error %v), want 200", r.status, r.body, r.err)
 	}
 }
 

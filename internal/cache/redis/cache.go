@@ -62,20 +62,33 @@ const (
 // WATCH/MULTI round trip. It returns 1 when it stored the document and 0 when it kept the cached
 // one.
 //
+// Newer means a higher version or, at the same version, a later updated_at, the order in which
+// PostgreSQL keeps a ticket's row too. Two documents of one version differ only when the workflow
+// task that made the first was lost after it was written (a local activity writes before its task
+// is recorded) and its retry made the change again, later: the retry's is the one the workflow
+// and its callers hold from then on, so the cache must keep it and refuse a late copy of the
+// first. A repeated write of the same document has the same stamp and is refused. A document
+// cached without a stamp (from before it was kept) counts as stamped at 0.
+//
 // A refused write still writes the cached version back unchanged. That is a write Redis passes to
 // the replica, so the WAIT that follows covers the document that refused it: a retried Put, whose
 // first try stored the document but died before the replica confirmed it, must not return until
 // the replica holds it.
 //
 // KEYS[1] is the document's key; ARGV[1] its version, ARGV[2] its JSON, ARGV[3] the time to live in
-// milliseconds (0 for none).
+// milliseconds (0 for none), ARGV[4] its updated_at in microseconds since the epoch (exact in
+// Lua's doubles until the year 2255).
 var putScript = goredis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 'version')
-if cur and tonumber(cur) >= tonumber(ARGV[1]) then
-	redis.call('HSET', KEYS[1], 'version', cur)
-	return 0
+local cur = redis.call('HMGET', KEYS[1], 'version', 'updated')
+local version, updated = tonumber(ARGV[1]), tonumber(ARGV[4])
+if cur[1] then
+	local curVersion, curUpdated = tonumber(cur[1]), tonumber(cur[2] or '0')
+	if curVersion > version or (curVersion == version and curUpdated >= updated) then
+		redis.call('HSET', KEYS[1], 'version', cur[1])
+		return 0
+	end
 end
-redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'updated', ARGV[4], 'doc', ARGV[2])
 if tonumber(ARGV[3]) > 0 then
 	redis.call('PEXPIRE', KEYS[1], ARGV[3])
 else
@@ -170,8 +183,9 @@ func (c *Cache) Get(ctx context.Context, id string) (ticket.Ticket, bool, error)
 
 // Put caches t unless the cache already holds version t.Version or a newer one, and reports
 // whether it stored t. Refusing equal versions makes a retried write a no-op; refusing older ones
-// means a write that arrives late never replaces a newer document. Each write that stores restarts
-// the document's time to live.
+// means a write that arrives late never replaces a newer document. At an equal version, a document
+// stamped later (UpdatedAt) replaces one stamped earlier (see putScript). Each write that stores
+// restarts the document's time to live.
 //
 // It returns only once the document it stored, or the one that refused it, is also on the
 // master's replica, so that a failover cannot bring back an older one; when the replica does not
@@ -189,7 +203,7 @@ func (c *Cache) Put(ctx context.Context, t ticket.Ticket) (bool, error) {
 		// Round up: PEXPIRE 0 would delete the document just written.
 		ttl = max(1, int64((c.ttl+time.Millisecond-1)/time.Millisecond))
 	}
-	stored, err := c.put(ctx, Key(t.ID), t.Version, doc, ttl)
+	stored, err := c.put(ctx, Key(t.ID), t.Version, doc, ttl, t.UpdatedAt.UnixMicro())
 	if err != nil {
 		c.refresh(ctx)
 		return false, fmt.Errorf("redis: put ticket %s version %d: %w", t.ID, t.Version, err)

@@ -152,6 +152,39 @@ func TestPutComparesVersions(t *testing.T) {
 	}
 }
 
+// TestPutSameVersionStampedLater covers two documents of one version, which happen when a workflow
+// task that wrote a change is lost and its retry makes the change again, later: the later one
+// replaces the earlier, a late copy of the earlier never replaces the later, and a repeat of
+// either changes nothing. PostgreSQL keeps the ticket row by the same order.
+func TestPutSameVersionStampedLater(t *testing.T) {
+	t.Parallel()
+	c := redistest.New(t)
+	first := newTicket(uuid.NewString(), 3)
+	first.Title = "the lost task's"
+	retried := first
+	retried.Title = "the retried task's"
+	retried.UpdatedAt = first.UpdatedAt.Add(10 * time.Second)
+	for i, p := range []struct {
+		t      ticket.Ticket
+		stored bool
+	}{{first, true}, {retried, true}, {first, false}, {retried, false}} {
+		stored, err := c.Put(t.Context(), p.t)
+		if err != nil || stored != p.stored {
+			t.Fatalf("Put #%d (%q) = (%v, %v), want (%v, nil)", i, p.t.Title, stored, err, p.stored)
+		}
+	}
+	got, ok, err := c.Get(t.Context(), first.ID)
+	if err != nil || !ok || !reflect.DeepEqual(got, retried) {
+		t.Errorf("cached %q (hit %v, error %v), want the retried task's", got.Title, ok, err)
+	}
+	// A newer version wins whatever its stamp.
+	next := newTicket(first.ID, 4)
+	next.UpdatedAt = first.UpdatedAt
+	if stored, err := c.Put(t.Context(), next); err != nil || !stored {
+		t.Errorf("Put of version 4 stamped earlier = (%v, %v), want it stored", stored, err)
+	}
+}
+
 // TestPutReachesTheReplica checks the promise that keeps a failover from taking the cache back:
 // once Put returns, the replica of the key's master holds the document too. On one machine the
 // replica is so quick that this would rarely fail even without Put's WAIT (a replica that lags

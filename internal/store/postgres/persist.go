@@ -11,8 +11,16 @@ import (
 
 // upsertTicket writes the ticket row unless the stored row is as new or newer. The version guard
 // is what makes Persist safe to retry and to run late: a repeated change finds its own version
-// stored, and a stale one finds a higher version, and neither touches the row. created_at never
-// changes, so it is not updated.
+// stored, and a stale one finds a higher version, and neither touches the row.
+//
+// At an equal version, a row stamped later (updated_at) replaces one stamped earlier. The
+// workflow writes a change with a local activity before the workflow task that applied it is
+// recorded; should that task be lost (a worker that dies right after the write), its retry applies
+// the ticket's changes again, at a later time, perhaps in another order, and what it writes is
+// what the workflow's history holds from then on. The later stamp tells that write from the lost
+// one, and from a late copy of the lost one. A write repeated as it was has the same stamp and
+// changes nothing. created_at is written too: it is the same in every version of a ticket, except
+// when the lost task was the one that created it, and then the retry's creation is the one kept.
 const upsertTicket = `
 INSERT INTO tickets (id, title, description, status, priority, requester, escalation_level,
 	comments_count, version, created_at, updated_at, closed_at, close_reason)
@@ -26,30 +34,47 @@ ON CONFLICT (id) DO UPDATE SET
 	escalation_level = EXCLUDED.escalation_level,
 	comments_count   = EXCLUDED.comments_count,
 	version          = EXCLUDED.version,
+	created_at       = EXCLUDED.created_at,
 	updated_at       = EXCLUDED.updated_at,
 	closed_at        = EXCLUDED.closed_at,
 	close_reason     = EXCLUDED.close_reason
-WHERE tickets.version < EXCLUDED.version`
+WHERE tickets.version < EXCLUDED.version
+   OR (tickets.version = EXCLUDED.version AND tickets.updated_at < EXCLUDED.updated_at)`
 
 // insertComment and insertEvent write what is not there yet: the caller chose the comment's ID
-// and the workflow numbered the events, so a retry finds its rows by key and skips them.
+// and the workflow numbered the events, so a retry finds its rows by key and skips them. A row
+// stamped later (created_at, at) replaces the one it finds, for the reason upsertTicket gives: a
+// comment added again by the retry of a lost workflow task, or an event number given to another
+// event in a task that was lost.
 const (
 	insertComment = `
 INSERT INTO comments (id, ticket_id, body, author, created_at)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (id) DO NOTHING`
+ON CONFLICT (id) DO UPDATE SET
+	body       = EXCLUDED.body,
+	author     = EXCLUDED.author,
+	created_at = EXCLUDED.created_at
+WHERE comments.ticket_id = EXCLUDED.ticket_id AND comments.created_at < EXCLUDED.created_at`
 
 	insertEvent = `
 INSERT INTO ticket_events (ticket_id, seq, type, from_status, to_status, actor, data, at)
 VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6, $7, $8)
-ON CONFLICT (ticket_id, seq) DO NOTHING`
+ON CONFLICT (ticket_id, seq) DO UPDATE SET
+	type        = EXCLUDED.type,
+	from_status = EXCLUDED.from_status,
+	to_status   = EXCLUDED.to_status,
+	actor       = EXCLUDED.actor,
+	data        = EXCLUDED.data,
+	at          = EXCLUDED.at
+WHERE ticket_events.at < EXCLUDED.at`
 )
 
 // Persist writes one change: the ticket as it is after the change, the comment it added if any,
 // and its events. It is idempotent, as Temporal's activity retries need: writing a change twice,
 // or after a newer one, writes nothing that is already there and never rolls the ticket back,
 // yet still adds the change's comment and events if they are missing. The events of a refused
-// command come with the ticket unchanged, so only they are written.
+// command come with the ticket unchanged, so only they are written. A change of the same version
+// but stamped later replaces the row and events it finds (see upsertTicket).
 //
 // It returns a ticket.EINVALID *ticket.Error for a change that can never be written (a
 // malformed ID, an unnumbered event, a value the schema refuses); any other error leaves the
