@@ -18,7 +18,7 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 # Extra flags for go test, e.g. make test GOTESTFLAGS='-run TestCreate -v'.
 GOTESTFLAGS ?=
 
-.PHONY: help docs-assets build static compose run stop clean test test-faults fuzz lint migrate
+.PHONY: help docs-assets build static compose run stop clean test test-faults bench fuzz lint migrate
 
 # How long `make fuzz` runs each fuzz target; the corpus is committed under testdata/fuzz.
 FUZZTIME ?= 15s
@@ -126,6 +126,7 @@ clean: stop ## stop everything, delete the dev and test data and bin/
 	@$(STACK) clean dev
 	$(STACK) clean test
 	$(STACK) clean faults
+	$(STACK) clean bench
 	rm -rf bin/
 
 test: ## go vet and go test -race against the test stack (started and stopped here)
@@ -144,6 +145,19 @@ test-faults: ## the fault suite: five failures injected under load on a stack of
 	# The suite starts, restarts and stops its stack (profile faults) itself; FAULTS_SEED=<n>
 	# repeats an earlier run's random choices.
 	go test -tags faults -count=1 -timeout 30m -v -run TestFaults $(GOTESTFLAGS) ./internal/faults/
+
+bench: ## measure ticketflow beside raw Temporal and Redis (table; JSON to BENCH_OUT)
+	@$(STACK) deps
+	$(MAKE) docs-assets
+	# A stack of its own (profile bench), unless DATABASE_DSN, REDIS_ADDRS and TEMPORAL_ADDRESS
+	# name one. BENCH_* variables are documented on bench.Settings (internal/bench/bench.go).
+	if [[ -z $${TEMPORAL_ADDRESS:-} ]]; then
+		trap 'rc=$$?; $(STACK) down bench || true; exit $$rc' EXIT
+		$(STACK) up bench
+		eval "$$($(STACK) env bench)"
+		export BENCH_TEMPORAL_METRICS=$${BENCH_TEMPORAL_METRICS:-http://127.0.0.1:7544/metrics}
+	fi
+	go run ./internal/bench/cmd/bench
 
 fuzz: ## run each fuzz target for FUZZTIME (15s) on top of its committed corpus
 	@for target in $(FUZZ_TARGETS); do

@@ -40,6 +40,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
+// PoolStat reports the connection pool's counters: how often a query waited for a connection
+// and for how long, which is what says whether the pool is large enough.
+func (db *DB) PoolStat() *pgxpool.Stat {
+	return db.pool.Stat()
+}
+
 // Close waits for the queries in flight to finish and closes every connection.
 func (db *DB) Close() {
 	db.pool.Close()
