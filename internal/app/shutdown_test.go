@@ -16,6 +16,7 @@ import (
 
 	"ticketflow/internal/app"
 	"ticketflow/internal/config"
+	"ticketflow/internal/freeport"
 	"ticketflow/internal/metrics/metricstest"
 	"ticketflow/internal/ticket"
 )
@@ -365,15 +366,14 @@ func quietLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// freeAddr returns a local address that nothing listens on right now.
+// freeAddr returns a local address that nothing listens on right now (see freeport).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, err := freeport.Addrs(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs[0]
 }
 
 // dsnHost returns the host:port of a postgres:// DSN.
@@ -403,7 +403,9 @@ type tcpProxy struct {
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
 	t.Helper()
-	p := &tcpProxy{t: t, target: target, addr: "127.0.0.1:0", held: make(chan struct{}, 1), conns: map[net.Conn]bool{}}
+	// A port of its own below the ephemeral range: the proxy is stopped and started again on
+	// it, and meanwhile an outgoing connection could be given a port of that range.
+	p := &tcpProxy{t: t, target: target, addr: freeAddr(t), held: make(chan struct{}, 1), conns: map[net.Conn]bool{}}
 	p.Start()
 	t.Cleanup(p.Stop)
 	return p

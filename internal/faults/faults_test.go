@@ -71,6 +71,14 @@ func TestFaults(t *testing.T) {
 			suite.Logf = t.Logf
 			f, err := suite.Run(ctx, sc)
 			if err != nil {
+				// In the summary too, its first and last lines (the end of a log): that is
+				// what a short excerpt of the output shows.
+				said := strings.Split(strings.TrimSpace(err.Error()), "\n")
+				line := said[0]
+				if len(said) > 1 {
+					line += " ... " + strings.TrimSpace(said[len(said)-1])
+				}
+				lines = append(lines, fmt.Sprintf("%-16s could not run: %s", sc.Name, line))
 				t.Fatal(err)
 			}
 			lines = append(lines, f.String())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"ticketflow/internal/freeport"
 )
 
 // Build compiles the worker and the API server into dir, as `make build` does, and returns their
@@ -171,14 +172,11 @@ type System struct {
 // NewSystem prepares (but does not start) a worker and an API on the stack, on a task queue of
 // their own and on free local ports, logging into logs.
 func NewSystem(st *Stack, workerBin, apiBin, taskQueue, logs string, set Settings) (*System, error) {
-	apiAddr, err := freeAddr()
+	addrs, err := freeport.Addrs(2)
 	if err != nil {
 		return nil, err
 	}
-	metricsAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+	apiAddr, metricsAddr := addrs[0], addrs[1]
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return nil, err
 	}
@@ -225,16 +223,6 @@ func environ(set map[string]string) []string {
 		env = append(env, k+"="+v)
 	}
 	return env
-}
-
-// freeAddr returns a local address that nothing listens on right now.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // StartWorker starts the worker and waits until it serves its /healthz.
