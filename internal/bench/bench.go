@@ -355,7 +355,9 @@ func (b *bench) creates(ctx context.Context) error {
 
 // transitions measures ticket transitions through the API against no-op updates of raw
 // workflows: each client takes turns on ticketsPerClient tickets of its own (answer, await,
-// answer, ...), and on as many raw workflows.
+// answer, ...), and on as many raw workflows. It does so with Concurrency clients, where the
+// machine is busy and a round trip's latency is mostly its wait behind the others, and then
+// with one client, where it is the round trip alone.
 func (b *bench) transitions(ctx context.Context) error {
 	c := b.set.Concurrency
 	n := c * ticketsPerClient
@@ -364,28 +366,39 @@ func (b *bench) transitions(ctx context.Context) error {
 	}
 	tickets, raws := b.tickets[:n], b.rawIDs[:n]
 	answered := make([]bool, n) // each ticket's status: open/awaiting (false) or answered (true)
-	turn := make([]int, c)
-	tf := func(ctx context.Context, w, _ int) error {
-		j := w*ticketsPerClient + turn[w]%ticketsPerClient
-		turn[w]++
-		action := "answer"
-		if answered[j] {
-			action = "await"
+	// clients returns both sides for c clients; client w has the tickets and raw workflows
+	// w*ticketsPerClient onwards.
+	clients := func(c int) (raw, tf op) {
+		turn, rawTurn := make([]int, c), make([]int, c)
+		tf = func(ctx context.Context, w, _ int) error {
+			j := w*ticketsPerClient + turn[w]%ticketsPerClient
+			turn[w]++
+			action := "answer"
+			if answered[j] {
+				action = "await"
+			}
+			if err := b.post(ctx, "/tickets/"+tickets[j]+"/"+action, http.StatusOK); err != nil {
+				return err
+			}
+			answered[j] = !answered[j]
+			return nil
 		}
-		if err := b.post(ctx, "/tickets/"+tickets[j]+"/"+action, http.StatusOK); err != nil {
-			return err
+		raw = func(ctx context.Context, w, _ int) error {
+			j := w*ticketsPerClient + rawTurn[w]%ticketsPerClient
+			rawTurn[w]++
+			return b.rawUpdate(ctx, raws[j])
 		}
-		answered[j] = !answered[j]
-		return nil
+		return raw, tf
 	}
-	rawTurn := make([]int, c)
-	raw := func(ctx context.Context, w, _ int) error {
-		j := w*ticketsPerClient + rawTurn[w]%ticketsPerClient
-		rawTurn[w]++
-		return b.rawUpdate(ctx, raws[j])
-	}
+	raw, tf := clients(c)
 	var err error
 	b.report.RawUpdate, b.report.Transition, err = b.pair(ctx, "raw-update", "transition", c, b.set.Transitions, raw, tf)
+	if err != nil {
+		return err
+	}
+	raw, tf = clients(1)
+	b.report.RawUpdateAlone, b.report.TransitionAlone, err = b.pair(ctx, "raw-update-alone", "transition-alone", 1,
+		max(b.set.Transitions/20, 10), raw, tf)
 	return err
 }
 
@@ -680,6 +693,7 @@ func (b *bench) perOp() (cpu, work map[string]map[string]float64) {
 	ops := map[string]int{
 		"create": b.report.Create.Ops, "raw-start": b.report.RawStart.Ops,
 		"raw-update": b.report.RawUpdate.Ops, "transition": b.report.Transition.Ops,
+		"raw-update-alone": b.report.RawUpdateAlone.Ops, "transition-alone": b.report.TransitionAlone.Ops,
 		"raw-get": b.report.RawGet.Ops, "get": b.report.Get.Ops, "list": b.report.List.Ops,
 	}
 	cpu, work = map[string]map[string]float64{}, map[string]map[string]float64{}

@@ -82,6 +82,25 @@ func TestTargets(t *testing.T) {
 	require.Equal(t, "yes", r.Targets()["list_p99_ms"])
 }
 
+// TestFigures checks that each ratio is ticketflow's figure over the raw one, at 16 clients and
+// alone, and that every series gives its latency and rate keys.
+func TestFigures(t *testing.T) {
+	r := &Report{
+		RawUpdate:       Result{Ops: 200, Elapsed: time.Second, P50: 50 * time.Millisecond, P99: 80 * time.Millisecond},
+		Transition:      Result{Ops: 100, Elapsed: time.Second, P50: 100 * time.Millisecond, P99: 200 * time.Millisecond},
+		RawUpdateAlone:  Result{Ops: 10, Elapsed: time.Second, P50: 8 * time.Millisecond, P99: 10 * time.Millisecond},
+		TransitionAlone: Result{Ops: 10, Elapsed: time.Second, P50: 12 * time.Millisecond, P99: 20 * time.Millisecond},
+	}
+	f := r.figures()
+	require.Equal(t, 2.0, f["transition_p50_ratio"])
+	require.Equal(t, 0.5, f["transition_rate_ratio"])
+	require.Equal(t, 1.5, f["transition_alone_p50_ratio"])
+	require.Equal(t, 2.0, f["transition_alone_p99_ratio"])
+	require.Equal(t, 12.0, f["transition_alone_p50_ms"])
+	require.Equal(t, 8.0, f["raw_update_alone_p50_ms"])
+	require.Equal(t, 200.0, f["raw_update_per_s"])
+}
+
 // TestProcs checks the reading of /proc: this process's CPU time grows, and the Temporal server
 // and Redis nodes of a stack are told apart by their ports.
 func TestProcs(t *testing.T) {

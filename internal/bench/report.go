@@ -23,6 +23,9 @@ type Report struct {
 	ListRows int
 
 	Create, RawStart, RawUpdate, Transition, RawGet, Get, List Result
+	// RawUpdateAlone and TransitionAlone are the same round trips with one client: latency
+	// without a queue in front of it.
+	RawUpdateAlone, TransitionAlone Result
 	// Fill is the opening of the tickets that the heap is measured with.
 	Fill Result
 	// RawStartDrain is how long the raw workflows' first tasks ran on after the last start
@@ -80,17 +83,20 @@ func (r *Report) figures() map[string]float64 {
 		"worker_stack_kib_per_ticket":  round(r.Heap.StackKiB, 2),
 		"worker_goroutines_per_ticket": round(r.Heap.Goroutines, 2),
 
-		"transition_p50_ratio":  ratio(ms(r.Transition.P50), ms(r.RawUpdate.P50)),
-		"transition_p99_ratio":  ratio(ms(r.Transition.P99), ms(r.RawUpdate.P99)),
-		"transition_rate_ratio": ratio(r.Transition.PerSecond(), r.RawUpdate.PerSecond()),
-		"create_rate_ratio":     ratio(r.Create.PerSecond(), r.RawStart.PerSecond()),
-		"get_rate_ratio":        ratio(r.Get.PerSecond(), r.RawGet.PerSecond()),
-		"get_p99_ratio":         ratio(ms(r.Get.P99), ms(r.RawGet.P99)),
+		"transition_p50_ratio":       ratio(ms(r.Transition.P50), ms(r.RawUpdate.P50)),
+		"transition_p99_ratio":       ratio(ms(r.Transition.P99), ms(r.RawUpdate.P99)),
+		"transition_alone_p50_ratio": ratio(ms(r.TransitionAlone.P50), ms(r.RawUpdateAlone.P50)),
+		"transition_alone_p99_ratio": ratio(ms(r.TransitionAlone.P99), ms(r.RawUpdateAlone.P99)),
+		"transition_rate_ratio":      ratio(r.Transition.PerSecond(), r.RawUpdate.PerSecond()),
+		"create_rate_ratio":          ratio(r.Create.PerSecond(), r.RawStart.PerSecond()),
+		"get_rate_ratio":             ratio(r.Get.PerSecond(), r.RawGet.PerSecond()),
+		"get_p99_ratio":              ratio(ms(r.Get.P99), ms(r.RawGet.P99)),
 	}
 	// Every measured series gives <name>_p50_ms, <name>_p99_ms and <name>_per_s.
 	for name, res := range map[string]Result{
 		"raw_update": r.RawUpdate, "raw_start": r.RawStart, "raw_get": r.RawGet,
 		"transition": r.Transition, "create": r.Create, "get": r.Get, "list": r.List, "fill_create": r.Fill,
+		"raw_update_alone": r.RawUpdateAlone, "transition_alone": r.TransitionAlone,
 	} {
 		f[name+"_p50_ms"], f[name+"_p99_ms"] = ms(res.P50), ms(res.P99)
 		f[name+"_per_s"] = round(res.PerSecond(), 1)
@@ -181,6 +187,8 @@ func (r *Report) WriteTable(out io.Writer) {
 	row("update: raw no-op update vs transition, p50 ms", r.Transition, f["raw_update_p50_ms"], f["transition_p50_ms"], "transition_p50_ratio")
 	row("  p99 ms", r.Transition, f["raw_update_p99_ms"], f["transition_p99_ms"], "transition_p99_ratio")
 	row("  per s", r.Transition, f["raw_update_per_s"], f["transition_per_s"], "transition_rate_ratio")
+	row("  alone: p50 ms", r.TransitionAlone, f["raw_update_alone_p50_ms"], f["transition_alone_p50_ms"], "transition_alone_p50_ratio")
+	row("  alone: p99 ms", r.TransitionAlone, f["raw_update_alone_p99_ms"], f["transition_alone_p99_ms"], "transition_alone_p99_ratio")
 	row("start: raw workflow start vs create, per s", r.Create, f["raw_start_per_s"], f["create_per_s"], "create_rate_ratio")
 	row("  p50 ms", r.Create, f["raw_start_p50_ms"], f["create_p50_ms"], "")
 	row("  p99 ms", r.Create, f["raw_start_p99_ms"], f["create_p99_ms"], "")
@@ -262,7 +270,8 @@ func cmpDesc(a, b float64) int {
 
 // phaseOrder lists the phases of m in the order of the table.
 func phaseOrder[V any](m map[string]V) []string {
-	order := []string{"raw-start", "create", "raw-update", "transition", "raw-get", "get", "list"}
+	order := []string{"raw-start", "create", "raw-update", "transition", "raw-update-alone", "transition-alone",
+		"raw-get", "get", "list"}
 	phases := make([]string, 0, len(m))
 	for p := range m {
 		if slices.Contains(order, p) {
