@@ -50,6 +50,10 @@ const changeAutomations = "timers-and-search-attributes"
 // one marker.
 const changeLocalPersist = "persist-local-activity"
 
+// changePersistUntilDone guards retrying a write that failed for good instead of failing the
+// workflow (see persist).
+const changePersistUntilDone = "persist-until-done"
+
 // Limits on how much of the queue one activity persists at once. Batching makes a burst of changes
 // to one ticket cost one activity instead of one each; the byte bound keeps the activity's input
 // well under Temporal's payload limits, since one comment can be 80 KB.
@@ -107,14 +111,17 @@ type request struct {
 // ticketState is the workflow's state. Only the run loop writes it, except the queue and the count
 // of messages taken, which the update handlers and the signal reader add to.
 type ticketState struct {
-	in      Input
+	in Input
+	// state is the ticket with all that its changes need (internal/ticket.State); the run loop
+	// applies each change to it. ticket is the ticket as persisted, which the query and the
+	// validators see: a change shows once it is written, never while it is being written.
+	state   ticket.State
 	ticket  ticket.Ticket
-	lastSeq int64             // the seq of the newest event in the audit trail
-	timers  ticket.TimerState // what the timers did so far, carried into the next run
-	// requests are the IDs of the latest requests applied, carried into the next run
-	requests recentRequests
-	queue    []*request
-	signals  []workflow.ReceiveChannel
+	queue   []*request
+	signals []workflow.ReceiveChannel
+	writing bool // a batch applied to state is being persisted
+	// untilDone caches persistsUntilDone, nil until a write first fails.
+	untilDone *bool
 
 	// automated is false in runs that began before changeAutomations: they keep no timer, set no
 	// search attribute and never continue as new, so that their histories replay.
@@ -158,15 +165,14 @@ func TicketWorkflow(ctx workflow.Context, in Input) (ticket.Ticket, error) {
 
 // create opens the ticket, persists it, and only then makes it the workflow's.
 func (s *ticketState) create(ctx workflow.Context) error {
-	created, err := ticket.Open(s.in.TicketID, s.in.New, s.in.Actor, workflow.Now(ctx))
+	state, created, err := ticket.Start(s.in.TicketID, s.in.New, s.in.Actor, workflow.Now(ctx))
 	if err != nil {
 		return toApplicationError(err)
 	}
-	seq := number(&created, 0)
 	if err := s.persist(ctx, []ticket.Change{created}, false); err != nil {
 		return err
 	}
-	s.ticket, s.lastSeq = created.Ticket, seq
+	s.state, s.ticket = state, state.Ticket
 	if s.automated {
 		return s.describe(ctx)
 	}
@@ -221,8 +227,14 @@ func (s *ticketState) awaitCreated(ctx workflow.Context) (ticket.Ticket, error) 
 // run loop checks again when the update's turn comes, since changes queued before it may have moved
 // the ticket on.
 func (s *ticketState) validate(cmd ticket.Command) error {
-	if s.requests.has(cmd.RequestID) {
-		// Applied in an earlier run; the caller reads the change from the record.
+	if s.state.Seen(cmd.RequestID) {
+		if s.writing {
+			// Perhaps applied in the batch being written: the caller could not read the change
+			// from the record yet. Its turn in the queue comes after the write, and the run
+			// loop answers it EAPPLIED then.
+			return nil
+		}
+		// Applied, perhaps in an earlier run; the caller reads the change from the record.
 		return toApplicationError(ticket.Errorf(ticket.EAPPLIED, "request %s was applied already", cmd.RequestID))
 	}
 	if s.ticket.Version == 0 {
@@ -361,52 +373,44 @@ func (s *ticketState) take() []*request {
 }
 
 // apply applies a batch in order, each command to the ticket the one before left, persists what
-// they changed in one activity, and only then makes the new ticket the workflow's and answers.
+// they changed in one activity, and only then makes the new ticket the one the workflow shows and
+// answers.
 func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 	now := workflow.Now(ctx)
-	next, seq, timers := s.ticket, s.lastSeq, s.timers
 	var changes []ticket.Change
 	for _, r := range batch {
-		if r.signal && s.requests.has(r.cmd.RequestID) {
-			continue // an automation sent the same signal again
-		}
-		cmd := r.cmd
-		var deadline ticket.Deadline
-		if r.tick {
+		var ch ticket.Change
+		switch {
+		case r.tick:
 			s.tickQueued = false
 			var due bool
-			// The timer fired for the ticket as it was when the timer was armed; the changes
-			// queued before the tick may have moved its deadline or ended it.
-			if deadline, due = s.in.Policy.Due(next, timers, now); !due {
+			if ch, due = s.state.Fire(s.in.Policy, now); !due {
 				continue
 			}
-			cmd = deadline.Command()
-		}
-		ch, err := next.Apply(cmd, now)
-		if err != nil {
-			r.err = err
-			if !r.signal {
-				continue // an update's caller learns of it; a tick is never refused (Policy.Next)
+		default:
+			var err error
+			if ch, err = s.state.Apply(r.cmd, now); err != nil {
+				r.err = err
+				if !r.signal {
+					continue // the update's caller learns of it
+				}
+				if ticket.ErrorCode(err) == ticket.EAPPLIED {
+					continue // an automation sent the same signal again
+				}
+				ch = s.state.Reject(r.cmd, err, now)
 			}
-			ch = next.Reject(cmd, err, now)
-		} else if r.tick {
-			timers = timers.After(deadline)
 		}
-		seq = number(&ch, seq)
-		next, r.change = ch.Ticket, ch
+		r.change = ch
 		changes = append(changes, ch)
 	}
 	// A batch after which the run may end (the ticket closes, or the run drains to continue as
 	// new) is written by a scheduled activity, never a local one; see persist.
-	if err := s.persist(ctx, changes, s.draining || next.Status.IsFinal()); err != nil {
+	s.writing = true
+	if err := s.persist(ctx, changes, s.draining || s.state.Ticket.Status.IsFinal()); err != nil {
 		return err
 	}
-	s.ticket, s.lastSeq, s.timers = next, seq, timers
-	for _, r := range batch {
-		if r.err == nil {
-			s.requests.add(r.cmd.RequestID)
-		}
-	}
+	s.writing = false
+	s.ticket = s.state.Ticket
 	s.answer(batch)
 	return nil
 }
@@ -434,19 +438,13 @@ func (s *ticketState) release() {
 	s.held = nil
 }
 
-// number gives the change's events the seqs after last and returns the last one given.
-func number(ch *ticket.Change, last int64) int64 {
-	for i := range ch.Events {
-		last++
-		ch.Events[i].Seq = last
-	}
-	return last
-}
-
 // persist runs the activity that writes changes to PostgreSQL and the cache, and returns once they
-// are written. In runs since changeLocalPersist it runs a local activity first (see
-// persistLocalOptions), and a scheduled one when the local attempts did not succeed; a write done
-// twice, locally and then by the scheduled activity, writes nothing twice.
+// are written, however long that takes: a change that was accepted must be written, and a ticket's
+// workflow ends only by closing. In runs since changeLocalPersist it runs a local activity first
+// (see persistLocalOptions), and a scheduled one when the local attempts did not succeed; a write
+// done twice, locally and then by the scheduled activity, writes nothing twice. The activity marks
+// no failure as final, so the server retries the scheduled one with capped backoff until the cause
+// is gone (a dependency back, a fixed build deployed); the activities report each failure to ops.
 //
 // durable asks for the scheduled activity at once. A local activity writes before the workflow
 // task that ran it is recorded, so that task must not fail after it: a failed task takes with it
@@ -465,18 +463,45 @@ func (s *ticketState) persist(ctx workflow.Context, changes []ticket.Change, dur
 	if s.local && !durable {
 		lctx := workflow.WithLocalActivityOptions(ctx, persistLocalOptions)
 		err := workflow.ExecuteLocalActivity(lctx, a.Persist, changes).Get(lctx, nil)
-		if err == nil || temporal.IsCanceledError(err) || final(err) {
+		if err == nil || temporal.IsCanceledError(err) || final(err) && !s.persistsUntilDone(ctx) {
 			return err
 		}
 		workflow.GetLogger(ctx).Warn("persisting locally failed; retrying with a scheduled activity",
 			"ticket_id", s.in.TicketID, "error", err)
 	}
-	ctx = workflow.WithActivityOptions(ctx, persistOptions)
-	return workflow.ExecuteActivity(ctx, a.Persist, changes).Get(ctx, nil)
+	actx := workflow.WithActivityOptions(ctx, persistOptions)
+	for {
+		err := workflow.ExecuteActivity(actx, a.Persist, changes).Get(actx, nil)
+		if err == nil || temporal.IsCanceledError(err) || !s.persistsUntilDone(ctx) {
+			return err
+		}
+		// The server gave up on the activity, which only a failure marked final makes it do.
+		// Try again later rather than fail the ticket for good.
+		workflow.GetLogger(ctx).Error("persisting failed; trying again later",
+			"ticket_id", s.in.TicketID, "retry_in", persistRetryAfter, "error", err)
+		if err := workflow.Sleep(ctx, persistRetryAfter); err != nil {
+			return err
+		}
+	}
 }
 
-// final reports whether err says that no retry of the write can succeed, so that the scheduled
-// activity would only fail the same way.
+// persistRetryAfter is how long a write that the activity's retries gave up on waits before it is
+// tried again.
+const persistRetryAfter = time.Minute
+
+// persistsUntilDone reports whether this run retries a failed write for as long as it takes;
+// runs before changePersistUntilDone failed the workflow when the activity failed for good. It is
+// asked only once a write has failed, so that histories with no failure carry no marker.
+func (s *ticketState) persistsUntilDone(ctx workflow.Context) bool {
+	if s.untilDone == nil {
+		v := workflow.GetVersion(ctx, changePersistUntilDone, workflow.DefaultVersion, 1) >= 1
+		s.untilDone = &v
+	}
+	return *s.untilDone
+}
+
+// final reports whether the activity marked err as one that no retry can fix. Runs before
+// changePersistUntilDone failed the workflow on it; today's activities mark no failure so.
 func final(err error) bool {
 	var app *temporal.ApplicationError
 	return errors.As(err, &app) && app.NonRetryable()

@@ -1,0 +1,117 @@
+package ticket
+
+import "time"
+
+// MaxRecentRequests bounds the request IDs a State remembers. A retry comes soon after its first
+// attempt, so the latest IDs are the ones that matter; the workflow continues as new long before a
+// run takes this many changes (its run limit is half of it), so the memory spans more than a run.
+const MaxRecentRequests = 2000
+
+// State is a ticket as its single writer holds it: the ticket, and what the ticket does not show
+// but every change needs: the seq of the newest event (events are numbered without gaps), what the
+// timers did, and the IDs of the latest requests applied, so that a request sent again, in the
+// same batch, later or in another run, is recognised instead of applied twice.
+//
+// State is written by its methods only. It is also what the workflow carries across
+// continue-as-new, in this JSON shape.
+type State struct {
+	Ticket  Ticket     `json:"ticket"`
+	LastSeq int64      `json:"last_seq"`
+	Timers  TimerState `json:"timers"`
+	// Requests are the IDs of the latest requests applied, oldest first.
+	Requests []string `json:"requests,omitempty"`
+
+	seen map[string]bool // the set of Requests, built on first use
+}
+
+// Start opens a ticket, as Open does, and returns its state and the change that created it.
+func Start(id string, n NewTicket, actor string, now time.Time) (State, Change, error) {
+	ch, err := Open(id, n, actor, now)
+	if err != nil {
+		return State{}, Change{}, err
+	}
+	var s State
+	s.record(&ch)
+	return s, ch, nil
+}
+
+// Seen reports whether the request id has been applied already.
+func (s *State) Seen(id string) bool {
+	if id == "" {
+		return false
+	}
+	s.index()
+	return s.seen[id]
+}
+
+// Apply applies the command (see Ticket.Apply) and returns its change with its events numbered.
+// A command whose RequestID was applied already is refused with EAPPLIED and changes nothing: the
+// change it asks for is the one that request made.
+func (s *State) Apply(c Command, now time.Time) (Change, error) {
+	if s.Seen(c.RequestID) {
+		return Change{}, Errorf(EAPPLIED, "request %s was applied already", c.RequestID)
+	}
+	ch, err := s.Ticket.Apply(c, now)
+	if err != nil {
+		return Change{}, err
+	}
+	s.record(&ch)
+	s.remember(c.RequestID)
+	return ch, nil
+}
+
+// Reject records a refused command (see Ticket.Reject) and returns its change, numbered. The
+// request is not remembered: it changed nothing, so nothing is applied twice if it comes again.
+func (s *State) Reject(c Command, refusal error, now time.Time) Change {
+	ch := s.Ticket.Reject(c, refusal, now)
+	s.record(&ch)
+	return ch
+}
+
+// Fire applies the timer that has fallen due under p at now, if one has, and returns its change.
+// The timer fired for the ticket as it was when the timer was set; the changes applied since may
+// have moved its deadline or ended it, so it is decided here, not when it was set.
+func (s *State) Fire(p Policy, now time.Time) (Change, bool) {
+	d, due := p.Due(s.Ticket, s.Timers, now)
+	if !due {
+		return Change{}, false
+	}
+	ch, err := s.Apply(d.Command(), now)
+	if err != nil {
+		return Change{}, false // never: Policy.Next gives only deadlines whose change applies
+	}
+	s.Timers = s.Timers.After(d)
+	return ch, true
+}
+
+// record numbers the change's events after the last one and makes its ticket the state's.
+func (s *State) record(ch *Change) {
+	for i := range ch.Events {
+		s.LastSeq++
+		ch.Events[i].Seq = s.LastSeq
+	}
+	s.Ticket = ch.Ticket
+}
+
+func (s *State) remember(id string) {
+	if id == "" {
+		return
+	}
+	s.index()
+	s.Requests = append(s.Requests, id)
+	s.seen[id] = true
+	if len(s.Requests) > MaxRecentRequests {
+		delete(s.seen, s.Requests[0])
+		s.Requests = s.Requests[1:]
+	}
+}
+
+func (s *State) index() {
+	if s.seen != nil {
+		return
+	}
+	s.seen = make(map[string]bool, len(s.Requests))
+	for _, id := range s.Requests {
+		s.seen[id] = true
+	}
+}

@@ -1,0 +1,130 @@
+package ticket_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"ticketflow/internal/ticket"
+)
+
+func started(t *testing.T) ticket.State {
+	t.Helper()
+	s, ch, err := ticket.Start(ticketID, ticket.NewTicket{Title: "Printer on fire"}, actor, rawNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Events) != 1 || ch.Events[0].Seq != 1 || s.LastSeq != 1 || s.Ticket != ch.Ticket {
+		t.Fatalf("start: state %+v, change %+v", s, ch)
+	}
+	return s
+}
+
+// TestStateNumbersEvents: every change's events follow the last one without a gap, refused
+// signals' records included, and the state's ticket is the last change's.
+func TestStateNumbersEvents(t *testing.T) {
+	s := started(t)
+	steps := []ticket.Command{
+		{Action: ticket.ActionAnswer, Actor: actor, Comment: "done", CommentID: "c-1"}, // two events
+		{Action: ticket.ActionEscalate, Actor: actor},
+	}
+	var seqs []int64
+	for _, c := range steps {
+		ch, err := s.Apply(c, rawNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ch.Events {
+			seqs = append(seqs, e.Seq)
+		}
+		if s.Ticket != ch.Ticket {
+			t.Fatalf("state holds version %d, the change made %d", s.Ticket.Version, ch.Ticket.Version)
+		}
+	}
+	refused := ticket.Command{Action: ticket.ActionAnswer, Actor: "bot"}
+	_, err := s.Apply(refused, rawNow)
+	assertCode(t, err, ticket.EINVALIDTRANSITION)
+	rec := s.Reject(refused, err, rawNow)
+	seqs = append(seqs, rec.Events[0].Seq)
+	if got, want := fmt.Sprint(seqs), "[2 3 4 5]"; got != want || s.LastSeq != 5 {
+		t.Fatalf("seqs %s, last %d; want %s, 5", got, s.LastSeq, want)
+	}
+	if s.Ticket.Version != 3 {
+		t.Fatalf("a rejection changed the version to %d", s.Ticket.Version)
+	}
+}
+
+// TestStateAppliesARequestOnce: a request ID applied once is refused after, right away and after
+// the state went through JSON (continue-as-new); a refused request is not remembered.
+func TestStateAppliesARequestOnce(t *testing.T) {
+	s := started(t)
+	esc := ticket.Command{Action: ticket.ActionEscalate, Actor: "bot", RequestID: "r-1"}
+	if _, err := s.Apply(esc, rawNow); err != nil {
+		t.Fatal(err)
+	}
+	before := s
+	_, err := s.Apply(esc, rawNow)
+	assertCode(t, err, ticket.EAPPLIED)
+	if s.Ticket != before.Ticket || s.LastSeq != before.LastSeq {
+		t.Fatal("a repeated request changed the state")
+	}
+
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next ticket.State
+	if err := json.Unmarshal(b, &next); err != nil {
+		t.Fatal(err)
+	}
+	_, err = next.Apply(esc, rawNow)
+	assertCode(t, err, ticket.EAPPLIED)
+	if next.Ticket.EscalationLevel != 1 {
+		t.Fatalf("escalation level %d after the next run", next.Ticket.EscalationLevel)
+	}
+
+	refused := ticket.Command{Action: ticket.ActionAwait, Actor: "bot", RequestID: "r-2"}
+	if _, err := next.Apply(refused, rawNow); ticket.ErrorCode(err) != ticket.EINVALIDTRANSITION {
+		t.Fatalf("await an open ticket: %v", err)
+	}
+	if next.Seen("r-2") {
+		t.Fatal("a refused request was remembered: it could never be sent again")
+	}
+}
+
+// TestStateForgetsOldestRequests: the memory of request IDs is bounded, and keeps the latest.
+func TestStateForgetsOldestRequests(t *testing.T) {
+	s := started(t)
+	n := ticket.MaxRecentRequests + 10
+	for i := range n {
+		c := ticket.Command{Action: ticket.ActionComment, Actor: actor, Comment: "x",
+			CommentID: fmt.Sprint("c-", i), RequestID: fmt.Sprint("r-", i)}
+		if _, err := s.Apply(c, rawNow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.Requests) != ticket.MaxRecentRequests || s.Seen("r-0") || s.Seen("r-9") ||
+		!s.Seen("r-10") || !s.Seen(fmt.Sprint("r-", n-1)) {
+		t.Fatalf("remembers %d IDs, from %s", len(s.Requests), s.Requests[0])
+	}
+}
+
+// TestStateFire: a due timer applies its change and counts itself; one not due yet changes
+// nothing.
+func TestStateFire(t *testing.T) {
+	p := ticket.Policy{FirstResponseSLA: map[ticket.Priority]time.Duration{ticket.PriorityNormal: time.Hour},
+		MaxSLAEscalations: 1}
+	s := started(t)
+	if _, due := s.Fire(p, now.Add(59*time.Minute)); due {
+		t.Fatal("fired before the deadline")
+	}
+	ch, due := s.Fire(p, now.Add(time.Hour))
+	if !due || ch.Events[0].Type != ticket.EventEscalated || ch.Events[0].Seq != 2 ||
+		s.Timers.SLAEscalations != 1 || s.Ticket.EscalationLevel != 1 {
+		t.Fatalf("fire: due %v, change %+v, timers %+v", due, ch, s.Timers)
+	}
+	if _, due := s.Fire(p, now.Add(3*time.Hour)); due {
+		t.Fatal("fired past its ceiling")
+	}
+}
