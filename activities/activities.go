@@ -5,10 +5,7 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"go.temporal.io/sdk/temporal"
 
 	"ticketflow/internal/ticket"
 )
@@ -31,6 +28,8 @@ type Cache interface {
 type Activities struct {
 	Store Store
 	Cache Cache
+	// Failing, if set, is told of every failed and every successful write.
+	Failing *Failing
 }
 
 // Persist writes the changes, oldest first, to PostgreSQL and then puts the newest ticket in the
@@ -39,32 +38,34 @@ type Activities struct {
 // be stale. A failure of either is returned, and Temporal retries the whole activity; the store
 // and the cache both ignore what they already hold.
 //
-// Which failures are worth a retry is decided here, where their meaning is known: a change that
-// the store refuses as invalid (a domain error) is refused again however often it is sent, so it
-// fails the activity for good (a non-retryable application error whose type is the error's
-// code), while anything else (PostgreSQL or Redis down, a connection cut, a failover under way, a
-// timeout) is retried until the dependency is back.
+// Every failure is worth a retry, even one the store calls final, such as a change it refuses as
+// invalid: the change was accepted and acknowledged, so giving up would lose it, and failing the
+// ticket's workflow would end the ticket. What cannot succeed today may after a fix is deployed;
+// until then Failing makes it visible (a log line with the ticket, a metric, the worker's
+// readiness) while Temporal retries with capped backoff.
 func (a *Activities) Persist(ctx context.Context, changes []ticket.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
+	err := a.persist(ctx, changes)
+	id := changes[0].Ticket.ID
+	if err != nil {
+		a.Failing.failed(ctx, id, err)
+	} else {
+		a.Failing.succeeded(id)
+	}
+	return err
+}
+
+func (a *Activities) persist(ctx context.Context, changes []ticket.Change) error {
 	for _, ch := range changes {
 		if err := a.Store.Persist(ctx, ch); err != nil {
-			return classify(fmt.Errorf("persist ticket %s version %d: %w", ch.Ticket.ID, ch.Ticket.Version, err))
+			return fmt.Errorf("persist ticket %s version %d: %w", ch.Ticket.ID, ch.Ticket.Version, err)
 		}
 	}
 	newest := changes[len(changes)-1].Ticket
 	if _, err := a.Cache.Put(ctx, newest); err != nil {
-		return classify(fmt.Errorf("cache ticket %s version %d: %w", newest.ID, newest.Version, err))
+		return fmt.Errorf("cache ticket %s version %d: %w", newest.ID, newest.Version, err)
 	}
 	return nil
-}
-
-// classify marks a domain error as one that no retry can fix; any other error stays retryable.
-func classify(err error) error {
-	var domain *ticket.Error
-	if errors.As(err, &domain) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), domain.Code, err)
-	}
-	return err
 }

@@ -3,6 +3,9 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +51,7 @@ func (f *fixture) persist(t *testing.T, changes ...ticket.Change) {
 func history(t *testing.T) []ticket.Change {
 	t.Helper()
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	created, err := ticket.Open(uuid.NewString(), ticket.NewTicket{Title: "Printer on fire"}, "alice", now)
+	state, created, err := ticket.Start(uuid.NewString(), ticket.NewTicket{Title: "Printer on fire"}, "alice", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,18 +61,11 @@ func history(t *testing.T) []ticket.Change {
 		{Action: ticket.ActionAnswer, Actor: "bob", Comment: "fixed", CommentID: uuid.NewString()},
 	}
 	for i, cmd := range cmds {
-		ch, err := changes[len(changes)-1].Ticket.Apply(cmd, now.Add(time.Duration(i+1)*time.Minute))
+		ch, err := state.Apply(cmd, now.Add(time.Duration(i+1)*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
 		changes = append(changes, ch)
-	}
-	seq := int64(0)
-	for i := range changes {
-		for j := range changes[i].Events {
-			seq++
-			changes[i].Events[j].Seq = seq
-		}
 	}
 	return changes
 }
@@ -145,19 +141,59 @@ func TestPersistFailsWhenCacheIsDown(t *testing.T) {
 	}
 }
 
-// TestPersistInvalidChangeIsNotRetried checks the other side of the retry policy: a change that
-// the store refuses as invalid would be refused on every attempt, so it fails the activity for
-// good, with the domain code as the error's type, instead of being retried forever.
-func TestPersistInvalidChangeIsNotRetried(t *testing.T) {
+// TestPersistRefusedIsRetriedAndReported checks that a change the store refuses (here, one it
+// calls invalid) fails the activity in a way Temporal retries: giving up would lose a change that
+// was acknowledged. The failure is reported (the ticket is failing, the worker's readiness says
+// so, the metrics count it) until a write of the ticket succeeds.
+func TestPersistRefusedIsRetriedAndReported(t *testing.T) {
 	f := newFixture(t)
-	bad := history(t)[:1]
-	bad[0].Ticket.ID = "not-a-uuid"
+	m := &failingMetrics{}
+	f.acts.Failing = activities.NewFailing(slog.New(slog.NewTextHandler(t.Output(), nil)), m, 0)
+	changes := history(t)
+	bad := slices.Clone(changes[:1])
+	bad[0].Ticket.Status = "lost" // the schema refuses a status it does not know
 	_, err := f.env.ExecuteActivity(f.acts.Persist, bad)
-	var app *temporal.ApplicationError
-	if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != ticket.EINVALID {
-		t.Fatalf("Persist of an invalid change: %v; want a non-retryable application error of type %q", err, ticket.EINVALID)
+	if err == nil || nonRetryable(err) {
+		t.Fatalf("Persist of a refused change: %v; want a retryable failure", err)
+	}
+	if err := f.acts.Failing.Check(context.Background()); err == nil || !strings.Contains(err.Error(), bad[0].Ticket.ID) {
+		t.Fatalf("readiness with a failing ticket: %v; want an error naming ticket %s", err, bad[0].Ticket.ID)
+	}
+	if m.failures != 1 || m.failing != 1 {
+		t.Fatalf("metrics: %d failures, %d failing tickets; want 1, 1", m.failures, m.failing)
+	}
+
+	f.persist(t, changes...) // the fixed build writes them
+	if err := f.acts.Failing.Check(context.Background()); err != nil {
+		t.Fatalf("readiness once the ticket's writes succeed: %v", err)
+	}
+	if m.failing != 0 {
+		t.Fatalf("%d failing tickets after the write succeeded", m.failing)
+	}
+	f.check(t, changes[len(changes)-1].Ticket, 2, 4)
+}
+
+// TestFailingGrace checks that a write failing for less than the grace period leaves the worker
+// ready: a blip is no reason to page anyone.
+func TestFailingGrace(t *testing.T) {
+	f := newFixture(t)
+	f.acts.Failing = activities.NewFailing(slog.New(slog.NewTextHandler(t.Output(), nil)), nil, time.Hour)
+	down := &activities.Activities{Store: f.db, Cache: deadCache{}, Failing: f.acts.Failing}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(down)
+	if _, err := env.ExecuteActivity(down.Persist, history(t)[:1]); err == nil {
+		t.Fatal("Persist succeeded with the cache down")
+	}
+	if err := f.acts.Failing.Check(context.Background()); err != nil {
+		t.Fatalf("readiness within the grace period: %v", err)
 	}
 }
+
+type failingMetrics struct{ failures, failing int }
+
+func (m *failingMetrics) PersistFailed()          { m.failures++ }
+func (m *failingMetrics) SetFailingTickets(n int) { m.failing = n }
 
 // nonRetryable reports whether err is an application error that Temporal does not retry.
 func nonRetryable(err error) bool {

@@ -107,25 +107,31 @@ func TestPersistOutageFallsBack(t *testing.T) {
 	h.requireCompleted()
 }
 
-// TestPersistRefusedIsFinal checks that a write that the store refuses for good (a non-retryable
-// error) is not sent again as a scheduled activity: it would be refused the same way.
-func TestPersistRefusedIsFinal(t *testing.T) {
+// TestPersistRefusedKeepsTheTicket fails a write for good, in every local and scheduled attempt,
+// until a fixed build is deployed an hour later: the ticket's workflow does not fail with it. The
+// change waits, is written once the cause is gone, and is answered then; the ticket goes on.
+func TestPersistRefusedKeepsTheTicket(t *testing.T) {
 	h := newHarness(t)
 	c := countAttempts(h)
+	var fixed atomic.Bool
 	h.rec.fail = func(attempt int32, changes []ticket.Change) error {
-		if changes[0].Ticket.Version == 2 {
+		if changes[0].Ticket.Version == 2 && !fixed.Load() {
 			return temporal.NewNonRetryableApplicationError("constraint violated", ticket.EINVALID, nil)
 		}
 		return nil
 	}
-	h.sendAt(time.Minute, update(ticket.ActionAnswer, ticket.Command{Actor: agent}))
+	answered := h.sendAt(time.Minute, update(ticket.ActionAnswer, ticket.Command{Actor: agent}))[0]
+	h.at(time.Hour, func() { fixed.Store(true) })
+	closed := h.sendAt(2*time.Hour, update(ticket.ActionClose, ticket.Command{Actor: agent}))[0]
 	h.run()
 
-	var app *temporal.ApplicationError
-	require.True(t, errors.As(h.env.GetWorkflowError(), &app), "workflow error %v", h.env.GetWorkflowError())
-	require.Equal(t, ticket.EINVALID, app.Type())
-	require.Equal(t, int32(2), c.local.Load(), "created, and the answer once")
-	require.Zero(t, c.scheduled.Load())
+	ch := requireApplied(t, answered)
+	require.Equal(t, int64(2), ch.Ticket.Version)
+	require.False(t, answered.doneAt.Before(start.Add(time.Hour)), "answered at %s, before the fix", answered.doneAt)
+	require.Equal(t, int64(3), requireApplied(t, closed).Ticket.Version)
+	requireTrail(t, h.rec.changes())
+	require.Equal(t, ticket.StatusClosed, h.requireCompleted().Status)
+	require.Greater(t, c.scheduled.Load(), int32(2), "the scheduled write was not tried again")
 }
 
 // TestRecordedHistoriesCoverLocalPersist checks that the recorded histories hold what the replay
