@@ -1,0 +1,79 @@
+package ticket_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"ticketflow/internal/ticket"
+)
+
+// sixDigits is a JSON time as the API promises it: RFC 3339, UTC, exactly six fractional digits.
+var sixDigits = regexp.MustCompile(`^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"$`)
+
+// TestTimesHaveSixDigits encodes times whose fractions end in zeros, or are zero, and checks that
+// every time in a ticket, a comment and an event keeps six digits, and reads back the same.
+func TestTimesHaveSixDigits(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 26, 5, 42, 33, 411800000, time.UTC), // ….411800
+		time.Date(2026, 11, 26, 5, 42, 33, 0, time.UTC),         // ….000000
+		now,
+	} {
+		closed := at.Add(time.Hour)
+		reason := "resolved"
+		tk := ticket.Ticket{ID: ticketID, Title: "t", Status: ticket.StatusClosed, Priority: ticket.PriorityNormal,
+			Version: 2, CreatedAt: at, UpdatedAt: closed, ClosedAt: &closed, CloseReason: &reason}
+		c := ticket.Comment{ID: "c", TicketID: ticketID, Body: "b", Author: "a", CreatedAt: at}
+		e := ticket.Event{Seq: 1, Type: ticket.EventCreated, Actor: "a", Data: map[string]any{}, At: at}
+		ch := ticket.Change{Ticket: tk, Comment: &c, Events: []ticket.Event{e}}
+
+		b, err := json.Marshal(ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(b, &fields); err != nil {
+			t.Fatal(err)
+		}
+		times := 0
+		var walk func(key string, v any)
+		walk = func(key string, v any) {
+			switch v := v.(type) {
+			case map[string]any:
+				for k, x := range v {
+					walk(k, x)
+				}
+			case []any:
+				for _, x := range v {
+					walk(key, x)
+				}
+			case string:
+				if strings.HasSuffix(key, "_at") || key == "at" {
+					times++
+					if q, _ := json.Marshal(v); !sixDigits.Match(q) {
+						t.Errorf("%s is %s, want six fractional digits", key, v)
+					}
+				}
+			}
+		}
+		walk("", fields)
+		if times != 5 {
+			t.Errorf("found %d times in %s, want 5", times, b)
+		}
+
+		var back ticket.Change
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !back.Ticket.CreatedAt.Equal(at) || !back.Ticket.ClosedAt.Equal(closed) || !back.Comment.CreatedAt.Equal(at) ||
+			!back.Events[0].At.Equal(at) || back.Ticket.Title != "t" || back.Events[0].Seq != 1 {
+			t.Errorf("read back %+v", back)
+		}
+	}
+	b, err := json.Marshal(ticket.Ticket{})
+	if err != nil || !strings.Contains(string(b), `"closed_at":null`) {
+		t.Errorf("open ticket: %s, %v; want closed_at null", b, err)
+	}
+}
