@@ -1,10 +1,15 @@
 package workflows_test
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"ticketflow/internal/ticket"
 )
@@ -50,4 +55,55 @@ func TestRequestSentAgainAsUpdateAndSignal(t *testing.T) {
 		eventTypes(changes...))
 	requireRefused(t, retried, ticket.EAPPLIED)
 	require.Equal(t, 1, h.requireCompleted().CommentsCount)
+}
+
+// TestRecordedHistoriesCoverRequestsAndRetries checks that the recorded histories hold what the
+// replay must prove of the request IDs and of writes that fail for good: one request signalled
+// several times before a workflow task, recorded both before and since State applied each request
+// once; and a run since persist-until-done whose write the server gave up on, waited and succeeded.
+func TestRecordedHistoriesCoverRequestsAndRetries(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	require.NoError(t, err)
+	found := map[string]bool{}
+	for _, file := range files {
+		f, err := os.Open(file)
+		require.NoError(t, err)
+		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+		f.Close()
+		require.NoError(t, err, file)
+		signalled := map[string]int{} // request ID → signals since the last workflow task started
+		untilDone, failed, waited := false, false, false
+		for _, ev := range h.GetEvents() {
+			if s := ev.GetWorkflowExecutionSignaledEventAttributes(); s != nil {
+				var cmd ticket.Command
+				require.NoError(t, json.Unmarshal(s.GetInput().GetPayloads()[0].GetData(), &cmd), file)
+				if signalled[cmd.RequestID]++; cmd.RequestID != "" && signalled[cmd.RequestID] == 3 {
+					found["a request signalled three times in one task"] = true
+				}
+			}
+			if ev.GetWorkflowTaskStartedEventAttributes() != nil {
+				clear(signalled)
+			}
+			m := ev.GetMarkerRecordedEventAttributes()
+			switch {
+			case m.GetMarkerName() == "Version" && strings.Contains(string(m.GetDetails()["change-id"].GetPayloads()[0].GetData()), "persist-until-done"):
+				untilDone = true
+			case untilDone && ev.GetActivityTaskFailedEventAttributes() != nil:
+				failed = true
+			case failed && ev.GetTimerFiredEventAttributes() != nil:
+				waited = true
+			case waited && ev.GetActivityTaskCompletedEventAttributes() != nil:
+				found["a write given up on, waited for and done"] = true
+			}
+		}
+		if found["a request signalled three times in one task"] && strings.Contains(file, "before_dedupe") {
+			found["such a history from before State"] = true
+		}
+	}
+	for _, want := range []string{
+		"a request signalled three times in one task", "such a history from before State",
+		"a write given up on, waited for and done",
+	} {
+		require.True(t, found[want], "no recorded history has %s", want)
+	}
 }

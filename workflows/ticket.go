@@ -50,6 +50,9 @@ const changeAutomations = "timers-and-search-attributes"
 // one marker.
 const changeLocalPersist = "persist-local-activity"
 
+// changeRequestOnce guards refusing a request that a batch holds twice (ticket.State.Apply).
+const changeRequestOnce = "request-once-in-batch"
+
 // changePersistUntilDone guards retrying a write that failed for good instead of failing the
 // workflow (see persist).
 const changePersistUntilDone = "persist-until-done"
@@ -120,8 +123,8 @@ type ticketState struct {
 	queue   []*request
 	signals []workflow.ReceiveChannel
 	writing bool // a batch applied to state is being persisted
-	// untilDone caches persistsUntilDone, nil until a write first fails.
-	untilDone *bool
+	// untilDone and onceInBatch cache persistsUntilDone and appliesOnceInBatch, nil until asked.
+	untilDone, onceInBatch *bool
 
 	// automated is false in runs that began before changeAutomations: they keep no timer, set no
 	// search attribute and never continue as new, so that their histories replay.
@@ -378,6 +381,7 @@ func (s *ticketState) take() []*request {
 func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 	now := workflow.Now(ctx)
 	var changes []ticket.Change
+	inBatch := map[string]bool{} // the request IDs this batch applied
 	for _, r := range batch {
 		var ch ticket.Change
 		switch {
@@ -389,7 +393,16 @@ func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 			}
 		default:
 			var err error
-			if ch, err = s.state.Apply(r.cmd, now); err != nil {
+			ch, err = s.state.Apply(r.cmd, now)
+			if ticket.ErrorCode(err) == ticket.EAPPLIED && inBatch[r.cmd.RequestID] && !s.appliesOnceInBatch(ctx) {
+				// Runs before changeRequestOnce applied a request again within its batch.
+				again := r.cmd
+				again.RequestID = ""
+				ch, err = s.state.Apply(again, now)
+			}
+			if err == nil {
+				inBatch[r.cmd.RequestID] = true
+			} else {
 				r.err = err
 				if !r.signal {
 					continue // the update's caller learns of it
@@ -483,6 +496,17 @@ func (s *ticketState) persist(ctx workflow.Context, changes []ticket.Change, dur
 			return err
 		}
 	}
+}
+
+// appliesOnceInBatch reports whether this run refuses a request sent again within one batch; runs
+// before changeRequestOnce checked a batch's requests only against those applied before it. It is
+// asked only when a batch holds a request twice, so that other histories carry no marker.
+func (s *ticketState) appliesOnceInBatch(ctx workflow.Context) bool {
+	if s.onceInBatch == nil {
+		v := workflow.GetVersion(ctx, changeRequestOnce, workflow.DefaultVersion, 1) >= 1
+		s.onceInBatch = &v
+	}
+	return *s.onceInBatch
 }
 
 // persistRetryAfter is how long a write that the activity's retries gave up on waits before it is
