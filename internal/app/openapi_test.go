@@ -337,6 +337,11 @@ func TestValidateResponseRefuses(t *testing.T) {
 		{"an undocumented header", "GET", "/api/v1/tickets?limit=1", 200, jsonHeader("ETag", `"1"`), `{"items":[],"next_cursor":null}`, "not documented for this response"},
 		{"a Retry-After that is not a number", "POST", "/api/v1/tickets", 503, problemHeader("Retry-After", "soon"), problemJSON("/problems/unavailable", 503), "header Retry-After"},
 		{"a body on a 304", "GET", "/api/v1/tickets/" + id, 304, http.Header{"X-Request-Id": {"r1"}, "Etag": {`"1"`}}, ticketJSON, "describes none"},
+		{"a validation problem", "POST", "/api/v1/tickets", 422, problemHeader(), strings.Replace(problemJSON("/problems/validation", 422), `}`, `,"errors":[{"field":"title","message":"must not be empty"}]}`, 1), ""},
+		{"a validation problem without errors", "POST", "/api/v1/tickets", 422, problemHeader(), problemJSON("/problems/validation", 422), "does not match"},
+		{"errors on another problem", "GET", "/api/v1/tickets/" + id, 404, problemHeader(), strings.Replace(problemJSON("/problems/not-found", 404), `}`, `,"errors":[{"field":"id","message":"x"}]}`, 1), "does not match"},
+		{"a problem with a field too many", "GET", "/api/v1/tickets/" + id, 404, problemHeader(), strings.Replace(problemJSON("/problems/not-found", 404), `}`, `,"trace":"x"}`, 1), "does not match"},
+		{"a problem the union does not name", "POST", "/api/v1/tickets/" + id + "/close", 409, problemHeader(), problemJSON("/problems/not-found", 409), "does not match"},
 		{"a route the document lacks", "GET", "/api/v2/tickets", 200, jsonHeader(), `{}`, "must be 404"},
 		{"a method the document lacks", "PUT", "/api/v1/tickets/" + id, 200, jsonHeader(), ticketJSON, "must be 405"},
 	}

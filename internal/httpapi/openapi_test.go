@@ -337,6 +337,85 @@ func TestOpenAPIDescribesEveryProblem(t *testing.T) {
 	}
 }
 
+// TestOpenAPIProblemUnionsAreDiscriminated checks what lets a generated client tell apart the
+// problems that one response may be (oapi-codegen and ogen both need it): every oneOf of problems
+// has a discriminator on type whose mapping names each branch, by $ref, under its constant type.
+func TestOpenAPIProblemUnionsAreDiscriminated(t *testing.T) {
+	doc := loadSpec(t)
+	var pointers []string
+	for name := range doc.obj(t, "#/components/responses") {
+		pointers = append(pointers, "#/components/responses/"+pointer(name))
+	}
+	for _, o := range doc.operations(t) {
+		for code := range doc.obj(t, "#/paths/"+pointer(o.path)+"/"+strings.ToLower(o.method)+"/responses") {
+			pointers = append(pointers, "#/paths/"+pointer(o.path)+"/"+strings.ToLower(o.method)+"/responses/"+code)
+		}
+	}
+	unions := 0
+	for _, p := range pointers {
+		content, _ := doc.obj(t, p)["content"].(map[string]any)
+		media, ok := content["application/problem+json"].(map[string]any)
+		if !ok {
+			continue
+		}
+		s := doc.deref(t, media["schema"]).(map[string]any)
+		branches, ok := s["oneOf"].([]any)
+		if !ok {
+			continue
+		}
+		unions++
+		disc, _ := s["discriminator"].(map[string]any)
+		mapping, _ := disc["mapping"].(map[string]any)
+		if disc["propertyName"] != "type" || len(mapping) != len(branches) {
+			t.Errorf("%s: discriminator %v, want one on type that maps each of the %d branches", p, disc, len(branches))
+			continue
+		}
+		for _, b := range branches {
+			ref, _ := b.(map[string]any)["$ref"].(string)
+			typ := problemTypes(t, doc, b)[0].typ
+			if ref == "" || mapping[typ] != ref {
+				t.Errorf("%s: the discriminator maps %s to %v, the branch is %q", p, typ, mapping[typ], ref)
+			}
+		}
+	}
+	// The shared Conflict and Unprocessable responses, at least, are unions.
+	if unions < 2 {
+		t.Fatalf("found %d unions of problems", unions)
+	}
+}
+
+// TestOpenAPIBooleanSchemasOnlyWhereGeneratorsTakeThem keeps out what made oapi-codegen refuse the
+// document: kin-openapi, its parser, takes true and false as a schema only as additionalProperties,
+// unevaluatedProperties and unevaluatedItems, and refuses `"errors": false` in properties.
+func TestOpenAPIBooleanSchemasOnlyWhereGeneratorsTakeThem(t *testing.T) {
+	// Keywords whose value is a boolean that is not a schema, and the three slots that take one.
+	booleans := map[string]bool{"required": true, "deprecated": true, "explode": true, "allowReserved": true,
+		"allowEmptyValue": true, "readOnly": true, "writeOnly": true, "uniqueItems": true,
+		"additionalProperties": true, "unevaluatedProperties": true, "unevaluatedItems": true}
+	// Keywords whose value maps names to schemas: there any boolean is a schema.
+	schemaMaps := map[string]bool{"properties": true, "patternProperties": true, "$defs": true, "dependentSchemas": true}
+	var walk func(at string, v any, inSchemaMap bool)
+	walk = func(at string, v any, inSchemaMap bool) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, sub := range v {
+				if b, ok := sub.(bool); ok && (inSchemaMap || !booleans[k]) {
+					t.Errorf("%s/%s: %v as a schema", at, pointer(k), b)
+				}
+				walk(at+"/"+pointer(k), sub, !inSchemaMap && schemaMaps[k])
+			}
+		case []any:
+			for i, sub := range v {
+				if b, ok := sub.(bool); ok {
+					t.Errorf("%s/%d: %v as a schema", at, i, b)
+				}
+				walk(at+"/"+strconv.Itoa(i), sub, false)
+			}
+		}
+	}
+	walk("#", map[string]any(loadSpec(t)), false)
+}
+
 // TestOpenAPIMatchesTheDomain checks the limits, defaults and enums of the document against the
 // constants that the code enforces, so that changing one without the other fails here.
 func TestOpenAPIMatchesTheDomain(t *testing.T) {
@@ -499,6 +578,44 @@ func TestOpenAPISchemasCompile(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		if err := ticketSchema.Validate(inst); (err == nil) != tc.valid {
+			t.Errorf("%s: valid=%v, want %v (%v)", tc.name, err == nil, tc.valid, err)
+		}
+	}
+
+	// Each kind of problem admits the fields of Problem and no other, errors only on validation:
+	// what unevaluatedProperties must keep now that Problem itself is open.
+	const problem = `{"type":"/problems/ticket-closed","title":"Ticket closed","status":409,"detail":"d","instance":"/api/v1/tickets/x"}`
+	const validation = `{"type":"/problems/validation","title":"Validation failed","status":422,"detail":"d","instance":"/x",` +
+		`"errors":[{"field":"title","message":"must not be empty"}]}`
+	conflict := "/components/responses/Conflict/content/application~1problem+json/schema"
+	unprocessable := "/components/responses/Unprocessable/content/application~1problem+json/schema"
+	for _, tc := range []struct {
+		name, schema, body string
+		valid              bool
+	}{
+		{"a problem", "/components/schemas/TicketClosedProblem", problem, true},
+		{"a problem with errors", "/components/schemas/TicketClosedProblem", strings.Replace(problem, `}`, `,"errors":[{"field":"a","message":"b"}]}`, 1), false},
+		{"a problem with a field too many", "/components/schemas/TicketClosedProblem", strings.Replace(problem, `}`, `,"secret":1}`, 1), false},
+		{"a problem without its instance", "/components/schemas/TicketClosedProblem", strings.Replace(problem, `,"instance":"/api/v1/tickets/x"`, ``, 1), false},
+		{"a problem of another type", "/components/schemas/TicketClosedProblem", strings.Replace(problem, `ticket-closed`, `conflict`, 1), false},
+		{"a problem of another status", "/components/schemas/TicketClosedProblem", strings.Replace(problem, `409`, `400`, 1), false},
+		{"a validation problem", "/components/schemas/ValidationProblem", validation, true},
+		{"a validation problem without errors", "/components/schemas/ValidationProblem", strings.Replace(validation, `,"errors":[{"field":"title","message":"must not be empty"}]`, ``, 1), false},
+		{"a validation problem with a field too many", "/components/schemas/ValidationProblem", strings.Replace(validation, `}]}`, `}],"secret":1}`, 1), false},
+		{"a conflict that is a closed ticket", conflict, problem, true},
+		{"a conflict that is a validation problem", conflict, validation, false},
+		{"a 422 that is a validation problem", unprocessable, validation, true},
+		{"a 422 that is a closed ticket", unprocessable, problem, false},
+	} {
+		sch, err := c.Compile(url + "#" + tc.schema)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.schema, err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if err := sch.Validate(inst); (err == nil) != tc.valid {
 			t.Errorf("%s: valid=%v, want %v (%v)", tc.name, err == nil, tc.valid, err)
 		}
 	}
