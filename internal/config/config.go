@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -41,21 +42,36 @@ type Config struct {
 	// AutoCloseAfter closes a ticket left answered or awaiting with no activity for this long.
 	AutoCloseAfter time.Duration `env:"AUTO_CLOSE_AFTER" envDefault:"168h"`
 
-	// HTTPAddr is where the API listens.
-	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8000"`
+	// HTTPAddr is where the API listens; the loopback interface unless told otherwise.
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8000"`
 	// RequestTimeout bounds one API request, including the wait for the workflow to apply a
 	// change; past it the client gets 504 and may retry.
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"15s"`
 	// RateLimit and RateBurst bound the requests per second of each API key, per API process.
 	RateLimit float64 `env:"RATE_LIMIT" envDefault:"100"`
 	RateBurst int     `env:"RATE_BURST" envDefault:"200"`
+	// AuthFailureRate and AuthFailureBurst bound the failed authentications per second of one
+	// client address, per API process; past them the address is answered 429 before any lookup.
+	AuthFailureRate  float64 `env:"AUTH_FAILURE_RATE" envDefault:"1"`
+	AuthFailureBurst int     `env:"AUTH_FAILURE_BURST" envDefault:"20"`
+	// TrustedProxies are the networks (CIDRs, comma-separated) of the proxies in front of the API
+	// whose X-Forwarded-For names the client; none by default, so the peer address is the client.
+	TrustedProxies []netip.Prefix `env:"TRUSTED_PROXIES" envSeparator:","`
+	// CursorSecret signs the listings' cursors. Every API process must share it; when it is empty
+	// they share one kept in the database.
+	CursorSecret string `env:"CURSOR_SECRET"`
+	// IdempotencyTTL is how long an Idempotency-Key is remembered; IdempotencySweepInterval how
+	// often the expired ones are deleted (by one process at a time).
+	IdempotencyTTL           time.Duration `env:"IDEMPOTENCY_TTL" envDefault:"48h"`
+	IdempotencySweepInterval time.Duration `env:"IDEMPOTENCY_SWEEP_INTERVAL" envDefault:"1m"`
 	// CORSOrigins are the browser origins allowed to call the API (comma-separated); none by default.
 	CORSOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	// ShutdownTimeout is how long in-flight work may take to finish on SIGTERM.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 
-	// WorkerMetricsAddr is where the worker serves /metrics.
-	WorkerMetricsAddr string `env:"WORKER_METRICS_ADDR" envDefault:":9464"`
+	// WorkerMetricsAddr is where the worker serves /metrics, /healthz and /readyz; the loopback
+	// interface unless told otherwise.
+	WorkerMetricsAddr string `env:"WORKER_METRICS_ADDR" envDefault:"127.0.0.1:9464"`
 
 	LogLevel  slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string     `env:"LOG_FORMAT" envDefault:"json"` // json or text
@@ -91,6 +107,12 @@ func Load() (Config, error) {
 		cfg.RedisAddrs = []string{net.JoinHostPort(host, fmt.Sprint(port))}
 	}
 	cfg.CORSOrigins = slices.DeleteFunc(cfg.CORSOrigins, func(o string) bool { return strings.TrimSpace(o) == "" })
+	if cfg.IdempotencyTTL <= 0 || cfg.IdempotencySweepInterval <= 0 {
+		return Config{}, fmt.Errorf("config: IDEMPOTENCY_TTL and IDEMPOTENCY_SWEEP_INTERVAL must be positive")
+	}
+	if cfg.AuthFailureRate <= 0 || cfg.AuthFailureBurst <= 0 {
+		return Config{}, fmt.Errorf("config: AUTH_FAILURE_RATE and AUTH_FAILURE_BURST must be positive")
+	}
 	switch cfg.LogFormat {
 	case "json", "text":
 	default:

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -76,6 +77,14 @@ type Options struct {
 	RateBurst int
 	// CORSOrigins are the browser origins allowed to call the API; none when empty.
 	CORSOrigins []string
+	// AuthFailureRate and AuthFailureBurst bound the failed authentications per second of one
+	// client address (in this process).
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client's address.
+	TrustedProxies []netip.Prefix
+	// CursorSecret signs the listings' cursors; every process serving the API must share it.
+	CursorSecret []byte
 }
 
 // New returns a Server with its routes.
