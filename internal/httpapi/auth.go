@@ -65,8 +65,12 @@ type knownKey struct {
 // maxKnownKeys bounds the memory of checked keys; past it the memory starts afresh.
 const maxKnownKeys = 10000
 
-func newAuthenticator(keys Keys, perSecond float64, burst int) *authenticator {
-	a := &authenticator{keys: keys, rate: rate.Limit(perSecond), burst: burst}
+// newAuthenticator returns the authenticator of a server with these options.
+func newAuthenticator(keys Keys, o Options) *authenticator {
+	if o.RateLimit <= 0 || o.RateBurst <= 0 {
+		o.RateLimit, o.RateBurst = 100, 200
+	}
+	a := &authenticator{keys: keys, rate: rate.Limit(o.RateLimit), burst: o.RateBurst}
 	a.forget()
 	return a
 }

@@ -37,7 +37,7 @@ func (f *flakyKeys) KeyByHash(_ context.Context, hash []byte) (auth.Key, error) 
 func TestKeysTrustedWhileStoreIsDown(t *testing.T) {
 	const secret = "tf_secret"
 	keys := &flakyKeys{key: auth.Key{ID: "k1", Name: "agent-1", Role: auth.RoleAgent}, hash: string(auth.Hash(secret))}
-	a := newAuthenticator(keys, 100, 100)
+	a := newAuthenticator(keys, Options{RateLimit: 100, RateBurst: 100})
 	ctx := context.Background()
 
 	if p, err := a.principal(ctx, secret); err != nil || p.Name != "agent-1" {

@@ -96,10 +96,7 @@ func New(o Options) *Server {
 	if s.timeout <= 0 {
 		s.timeout = 15 * time.Second
 	}
-	if o.RateLimit <= 0 || o.RateBurst <= 0 {
-		o.RateLimit, o.RateBurst = 100, 200
-	}
-	s.auth = newAuthenticator(o.Store, o.RateLimit, o.RateBurst)
+	s.auth = newAuthenticator(o.Store, o)
 	s.corsOrigins = o.CORSOrigins
 	s.router = s.routes()
 	return s
