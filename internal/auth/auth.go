@@ -80,6 +80,9 @@ type Key struct {
 	RevokedAt *time.Time `json:"revoked_at"`
 }
 
+// MaxKeyNameLen bounds a key's name, in characters.
+const MaxKeyNameLen = 100
+
 // NewKey is what an admin gives to create a key.
 type NewKey struct {
 	Name    string `json:"name"`
@@ -87,26 +90,40 @@ type NewKey struct {
 	Subject string `json:"subject,omitempty"`
 }
 
-// Validate checks a NewKey and returns a ticket.EINVALID error listing every broken rule.
+// Validate checks a NewKey and returns a ticket.EINVALID error listing every broken rule. The name
+// and the subject follow the rule of a ticket's one-line text (no control characters at all),
+// because they are printed where a terminal or a log would obey an escape sequence or a newline.
 func (n NewKey) Validate() error {
 	var fields []ticket.FieldError
-	if name := strings.TrimSpace(n.Name); name == "" || len(name) > 100 || name != n.Name {
-		fields = append(fields, ticket.FieldError{Field: "name", Message: "must be 1 to 100 characters without surrounding spaces"})
+	switch f := ticket.CheckText("name", n.Name, 1, MaxKeyNameLen, false); {
+	case f != nil:
+		fields = append(fields, *f)
+	case strings.TrimSpace(n.Name) != n.Name:
+		fields = append(fields, ticket.FieldError{Field: "name", Message: "must not have surrounding spaces"})
 	}
 	role, err := ParseRole(n.Role)
 	if err != nil {
 		fields = append(fields, ticket.FieldError{Field: "role", Message: "must be one of agent, customer, automation, admin"})
 	}
-	switch {
+	switch f := ticket.CheckText("subject", n.Subject, 0, ticket.MaxPersonLen, false); {
+	case f != nil:
+		fields = append(fields, *f)
+	case strings.TrimSpace(n.Subject) != n.Subject:
+		// Requesters are trimmed when a ticket is opened: a subject with spaces around it would
+		// never match its own tickets.
+		fields = append(fields, ticket.FieldError{Field: "subject", Message: "must not have surrounding spaces"})
 	case role == RoleCustomer && strings.TrimSpace(n.Subject) == "":
 		fields = append(fields, ticket.FieldError{Field: "subject", Message: "a customer key needs the requester it acts for"})
-	case len(n.Subject) > ticket.MaxPersonLen:
-		fields = append(fields, ticket.FieldError{Field: "subject", Message: fmt.Sprintf("must be at most %d characters", ticket.MaxPersonLen)})
 	}
 	if len(fields) == 0 {
 		return nil
 	}
-	return &ticket.Error{Code: ticket.EINVALID, Message: "invalid key", Fields: fields}
+	// The message names every broken rule too: it is all that the command line prints.
+	broken := make([]string, len(fields))
+	for i, f := range fields {
+		broken[i] = f.Field + " " + f.Message
+	}
+	return &ticket.Error{Code: ticket.EINVALID, Message: "invalid key: " + strings.Join(broken, "; "), Fields: fields}
 }
 
 // secretPrefix marks ticketflow keys, so that a leaked one is recognisable in a secret scanner.

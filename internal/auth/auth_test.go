@@ -77,7 +77,23 @@ func TestNewKeyValidate(t *testing.T) {
 		{auth.NewKey{Name: "", Role: "admin"}, "name"},
 		{auth.NewKey{Name: " padded ", Role: "admin"}, "name"},
 		{auth.NewKey{Name: "x", Role: "root"}, "role"},
+		// Requesters are trimmed, so a padded subject would never see its own tickets.
+		{auth.NewKey{Name: "alice", Role: "customer", Subject: " alice@example.com"}, "subject"},
 		{auth.NewKey{Name: "x", Role: "agent", Subject: strings.Repeat("s", 321)}, "subject"},
+		{auth.NewKey{Name: strings.Repeat("é", 100), Role: "agent"}, ""}, // characters, not bytes
+		{auth.NewKey{Name: strings.Repeat("n", 101), Role: "agent"}, "name"},
+		// Names and subjects are printed by `keys list` and in logs: no terminal escape, no
+		// newline that forges a second line, no other control character.
+		{auth.NewKey{Name: "evil\x1b[2J", Role: "agent"}, "name"},
+		{auth.NewKey{Name: "evil\nkey2 admin", Role: "agent"}, "name"},
+		{auth.NewKey{Name: "tab\there", Role: "agent"}, "name"},
+		{auth.NewKey{Name: "nul\x00", Role: "agent"}, "name"},
+		{auth.NewKey{Name: "c1\u009b31m", Role: "agent"}, "name"},
+		{auth.NewKey{Name: "bad\xff", Role: "agent"}, "name"},
+		{auth.NewKey{Name: "mallory", Role: "customer", Subject: "mallory@example.com\x1b[0m"}, "subject"},
+		{auth.NewKey{Name: "mallory", Role: "customer", Subject: "mallory@example.com\r\nbob@example.com"}, "subject"},
+		{auth.NewKey{Name: "two\n", Role: "customer", Subject: "\n"}, "name subject"},
+		{auth.NewKey{Name: "Zoë Ødegård 王", Role: "customer", Subject: "zoë@exämple.com"}, ""},
 	}
 	for _, tc := range tests {
 		err := tc.key.Validate()
@@ -86,7 +102,16 @@ func TestNewKeyValidate(t *testing.T) {
 			got = append(got, f.Field)
 		}
 		if strings.Join(got, " ") != tc.fields || (tc.fields != "" && ticket.ErrorCode(err) != ticket.EINVALID) {
-			t.Errorf("%+v: %v (fields %v), want fields %q", tc.key, err, got, tc.fields)
+			t.Errorf("name %q role %q subject %q: %v (fields %v), want fields %q", tc.key.Name, tc.key.Role, tc.key.Subject, err, got, tc.fields)
 		}
+	}
+}
+
+// TestNewKeyValidateMessage checks that the error names the broken rules, since the command line
+// prints only its message.
+func TestNewKeyValidateMessage(t *testing.T) {
+	err := auth.NewKey{Name: "evil\x1b[2J", Role: "agent"}.Validate()
+	if got, want := err.Error(), "invalid key: name must not contain control characters"; got != want {
+		t.Errorf("error %q, want %q", got, want)
 	}
 }
