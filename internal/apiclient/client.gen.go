@@ -698,7 +698,7 @@ type Comment struct {
 	Author string `json:"author"`
 	Body   string `json:"body"`
 
-	// CreatedAt An RFC 3339 time in UTC, with microseconds.
+	// CreatedAt An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 	//
 	// Examples: 2026-11-26T10:00:00.123456Z
 	CreatedAt Timestamp          `json:"created_at"`
@@ -736,7 +736,7 @@ type ConflictProblemType string
 
 // CreatedKey A new API key and, this once, its secret.
 type CreatedKey struct {
-	// CreatedAt An RFC 3339 time in UTC, with microseconds.
+	// CreatedAt An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 	//
 	// Examples: 2026-11-26T10:00:00.123456Z
 	CreatedAt Timestamp          `json:"created_at"`
@@ -761,7 +761,7 @@ type Event struct {
 	// Actor Who made the change.
 	Actor string `json:"actor"`
 
-	// At An RFC 3339 time in UTC, with microseconds.
+	// At An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 	//
 	// Examples: 2026-11-26T10:00:00.123456Z
 	At Timestamp `json:"at"`
@@ -892,7 +892,7 @@ type InvalidTransitionProblemType string
 
 // Key An API key, without its secret.
 type Key struct {
-	// CreatedAt An RFC 3339 time in UTC, with microseconds.
+	// CreatedAt An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 	//
 	// Examples: 2026-11-26T10:00:00.123456Z
 	CreatedAt Timestamp          `json:"created_at"`
@@ -1060,7 +1060,7 @@ type Ticket struct {
 	ClosedAt      *time.Time `json:"closed_at"`
 	CommentsCount int        `json:"comments_count"`
 
-	// CreatedAt An RFC 3339 time in UTC, with microseconds.
+	// CreatedAt An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 	//
 	// Examples: 2026-11-26T10:00:00.123456Z
 	CreatedAt Timestamp `json:"created_at"`
@@ -1082,7 +1082,7 @@ type Ticket struct {
 	Status Status `json:"status"`
 	Title  string `json:"title"`
 
-	// UpdatedAt An RFC 3339 time in UTC, with microseconds.
+	// UpdatedAt An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 	//
 	// Examples: 2026-11-26T10:00:00.123456Z
 	UpdatedAt Timestamp `json:"updated_at"`
@@ -1139,7 +1139,7 @@ type TimeoutProblemStatus int
 // TimeoutProblemType defines model for TimeoutProblem.Type.
 type TimeoutProblemType string
 
-// Timestamp An RFC 3339 time in UTC, with microseconds.
+// Timestamp An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 //
 // Examples: 2026-11-26T10:00:00.123456Z
 type Timestamp = time.Time

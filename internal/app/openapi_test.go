@@ -329,6 +329,8 @@ func TestValidateResponseRefuses(t *testing.T) {
 		{"an undocumented status", "GET", "/api/v1/tickets/" + id, 409, problemHeader(), problemJSON("/problems/conflict", 409), "status 409 is not documented"},
 		{"a field too many", "GET", "/api/v1/tickets/" + id, 200, jsonHeader("ETag", `"1"`), strings.Replace(ticketJSON, `"title"`, `"secret":1,"title"`, 1), "does not match"},
 		{"a time not in UTC", "GET", "/api/v1/tickets/" + id, 200, jsonHeader("ETag", `"1"`), strings.Replace(ticketJSON, `.123456Z","updated`, `.123456+02:00","updated`, 1), "does not match"},
+		{"a time with its trailing zeros dropped", "GET", "/api/v1/tickets/" + id, 200, jsonHeader("ETag", `"1"`), strings.Replace(ticketJSON, `.123456Z","updated`, `.1234Z","updated`, 1), "does not match"},
+		{"a closing time without microseconds", "GET", "/api/v1/tickets/" + id, 200, jsonHeader("ETag", `"1"`), strings.Replace(ticketJSON, `"closed_at":null`, `"closed_at":"2026-11-26T10:00:00Z"`, 1), "does not match"},
 		{"a wrong problem type", "GET", "/api/v1/tickets/" + id, 404, problemHeader(), problemJSON("/problems/gone", 404), "does not match"},
 		{"a problem as plain JSON", "GET", "/api/v1/tickets/" + id, 404, jsonHeader(), problemJSON("/problems/not-found", 404), "Content-Type"},
 		{"no request ID", "GET", "/healthz", 200, http.Header{"Content-Type": {"application/json"}}, `{"status":"ok"}`, "no X-Request-Id"},

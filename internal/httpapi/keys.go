@@ -6,12 +6,24 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"ticketflow/internal/auth"
+	"ticketflow/internal/ticket"
 )
 
-// createdKey is the answer to creating a key: the key and, this once, its secret.
-type createdKey struct {
-	auth.Key
-	Secret string `json:"secret"`
+// keyView is a key as the API shows it, with its times in microseconds like every time in the
+// API; the secret only in the answer to creating it, the one time it is shown.
+type keyView struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Role      auth.Role      `json:"role"`
+	Subject   string         `json:"subject"`
+	CreatedAt ticket.Micros  `json:"created_at"`
+	RevokedAt *ticket.Micros `json:"revoked_at"`
+	Secret    string         `json:"secret,omitempty"`
+}
+
+func viewKey(k auth.Key) keyView {
+	return keyView{ID: k.ID, Name: k.Name, Role: k.Role, Subject: k.Subject,
+		CreatedAt: ticket.Micros(k.CreatedAt), RevokedAt: (*ticket.Micros)(k.RevokedAt)}
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -28,7 +40,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store") // the secret is shown once and kept nowhere
-	writeJSON(w, http.StatusCreated, createdKey{Key: k, Secret: secret})
+	created := viewKey(k)
+	created.Secret = secret
+	writeJSON(w, http.StatusCreated, created)
 	return nil
 }
 
@@ -37,7 +51,11 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": keys})
+	items := make([]keyView, len(keys))
+	for i, k := range keys {
+		items[i] = viewKey(k)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	return nil
 }
 
@@ -48,6 +66,6 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	// This process stops trusting the key now; the others hear of it from the database.
 	s.auth.forget()
-	writeJSON(w, http.StatusOK, k)
+	writeJSON(w, http.StatusOK, viewKey(k))
 	return nil
 }

@@ -10,13 +10,15 @@ import (
 // compares them as strings, would then read them wrong. Every time the domain makes is already
 // cut to microseconds (Timestamp), so nothing is lost. Reading accepts any RFC 3339 time.
 
-// micros is a time that encodes with microseconds.
-type micros time.Time
+// Micros is a time that encodes with microseconds. Other packages' wire types use it for their
+// times too, so that the API has one encoding of times.
+type Micros time.Time
 
 // timeLayout is RFC 3339 in UTC with microseconds; the Z is a literal.
 const timeLayout = `"2006-01-02T15:04:05.000000Z"`
 
-func (m micros) MarshalJSON() ([]byte, error) {
+// MarshalJSON writes the time in UTC with six fractional digits.
+func (m Micros) MarshalJSON() ([]byte, error) {
 	return time.Time(m).UTC().AppendFormat(make([]byte, 0, len(timeLayout)), timeLayout), nil
 }
 
@@ -33,24 +35,24 @@ type (
 func (t Ticket) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plainTicket
-		CreatedAt micros  `json:"created_at"`
-		UpdatedAt micros  `json:"updated_at"`
-		ClosedAt  *micros `json:"closed_at"`
-	}{plainTicket(t), micros(t.CreatedAt), micros(t.UpdatedAt), (*micros)(t.ClosedAt)})
+		CreatedAt Micros  `json:"created_at"`
+		UpdatedAt Micros  `json:"updated_at"`
+		ClosedAt  *Micros `json:"closed_at"`
+	}{plainTicket(t), Micros(t.CreatedAt), Micros(t.UpdatedAt), (*Micros)(t.ClosedAt)})
 }
 
 // MarshalJSON encodes the comment with its time in microseconds.
 func (c Comment) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plainComment
-		CreatedAt micros `json:"created_at"`
-	}{plainComment(c), micros(c.CreatedAt)})
+		CreatedAt Micros `json:"created_at"`
+	}{plainComment(c), Micros(c.CreatedAt)})
 }
 
 // MarshalJSON encodes the event with its time in microseconds.
 func (e Event) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plainEvent
-		At micros `json:"at"`
-	}{plainEvent(e), micros(e.At)})
+		At Micros `json:"at"`
+	}{plainEvent(e), Micros(e.At)})
 }
