@@ -42,6 +42,9 @@ LABEL org.opencontainers.image.title="ticketflow" \
 RUN addgroup -S -g 10001 ticketflow && adduser -S -D -H -u 10001 -G ticketflow ticketflow
 COPY --from=build /out/worker /out/apiserver /usr/local/bin/
 USER 10001:10001
-# 8000: the API (HTTP_ADDR); 9464: the worker's /metrics and /healthz (WORKER_METRICS_ADDR).
+# 8000: the API (HTTP_ADDR); 9464: the worker's /metrics, /healthz and /readyz
+# (WORKER_METRICS_ADDR). Every interface, not the loopback one of the defaults: inside a container
+# loopback is reachable from nowhere else.
+ENV HTTP_ADDR=:8000 WORKER_METRICS_ADDR=:9464
 EXPOSE 8000 9464
 CMD ["apiserver"]

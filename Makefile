@@ -79,14 +79,18 @@ run: ## start the dev stack, the worker and the API; Ctrl-C stops everything (da
 	$(STACK) up dev
 	$(MAKE) build
 	eval "$$($(STACK) env dev)"
-	export HTTP_ADDR=:8000 LOG_FORMAT=text
+	# The API and the worker's metrics listen on the loopback interface (the defaults), unless
+	# HTTP_ADDR or WORKER_METRICS_ADDR say otherwise.
+	export LOG_FORMAT=text
 	bin/apiserver migrate
-	# An agent key for trying the API: made on the first run, made anew if it was revoked.
+	# An agent key for trying the API: made on the first run, made anew if it was revoked. The
+	# key file is readable by its owner only; one that an older run left readable is made so.
 	key_file=$(DEV_DATA)/agent.key
 	key_name=$$(cat $$key_file.name 2>/dev/null || true)
+	if [[ -f $$key_file ]]; then chmod 600 $$key_file; fi
 	if [[ ! -s $$key_file ]] || ! bin/apiserver keys list | awk -v n="$$key_name" '$$2 == n && $$6 == "-" { ok = 1 } END { exit !ok }'; then
 		key_name=make-run-$$(date +%Y%m%d-%H%M%S)
-		bin/apiserver keys create --name $$key_name --role agent | tail -n 1 >$$key_file
+		bin/apiserver keys create --name $$key_name --role agent --out $$key_file
 		echo $$key_name >$$key_file.name
 	fi
 	$(STOP_APPS)

@@ -1,4 +1,6 @@
-// Command worker runs ticketflow's Temporal worker: the ticket workflows and their activities.
+// Command worker runs ticketflow's Temporal worker: the ticket workflows and their activities, and
+// the sweep of expired Idempotency-Keys, whose Temporal Schedule it creates or updates on start.
+// It exits non-zero when the worker cannot start or the Temporal SDK stops it on a fatal error.
 // `worker --version` prints the build and exits.
 package main
 

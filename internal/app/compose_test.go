@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"bufio"
+	"bytes"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +14,12 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"ticketflow/internal/app"
+	"ticketflow/internal/auth"
+	"ticketflow/internal/config"
+	"ticketflow/internal/store/postgres"
+	"ticketflow/internal/store/postgres/pgtest"
 )
 
 // No Docker engine runs where these tests run, so docker-compose.yml is checked by reading it:
@@ -321,5 +329,161 @@ func TestComposeConfig(t *testing.T) {
 	cmd := exec.Command(bin, "-f", composePath, "config", "-q")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("docker-compose config -q: %v\n%s", err, out)
+	}
+}
+
+// TestComposeListenAddresses checks that the containers listen on every interface, as they must to
+// be reached from outside: the image sets it, and so does compose over .env.example's loopback
+// addresses, which are the local defaults. The worker's healthcheck is its readiness.
+func TestComposeListenAddresses(t *testing.T) {
+	f := loadCompose(t)
+	want := map[string]string{"HTTP_ADDR": ":8000", "WORKER_METRICS_ADDR": ":9464"}
+	for _, name := range []string{"api", "worker"} {
+		for k, v := range want {
+			if got := f.Services[name].Environment[k]; got != v {
+				t.Errorf("%s: %s %q, want %q", name, k, got, v)
+			}
+		}
+	}
+	if hc := f.Services["worker"].Healthcheck; hc == nil || !slices.Contains(hc.Test, "http://127.0.0.1:9464/readyz") {
+		t.Errorf("worker healthcheck %+v, want its /readyz on 9464", hc)
+	}
+
+	dockerfile, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := regexp.MustCompile(`(?m)^ENV (.*)$`).FindAllSubmatch(dockerfile, -1)
+	var set []string
+	for _, m := range env {
+		set = append(set, strings.Fields(string(m[1]))...)
+	}
+	for k, v := range want {
+		if !slices.Contains(set, k+"="+v) {
+			t.Errorf("the Dockerfile does not set ENV %s=%s (it sets %q)", k, v, set)
+		}
+	}
+
+	settings := readEnvFile(t, "../../.env.example")
+	for _, k := range []string{"HTTP_ADDR", "WORKER_METRICS_ADDR"} {
+		if host, _, _ := strings.Cut(settings[k], ":"); host != "127.0.0.1" {
+			t.Errorf(".env.example: %s=%s, want the loopback default", k, settings[k])
+		}
+	}
+}
+
+// TestMakeRun checks the run target of the Makefile: it leaves the API and the worker on their
+// loopback defaults, and has the agent key written by `keys create --out`, readable by its owner
+// only, rather than redirected into a file that the umask leaves readable by all.
+func TestMakeRun(t *testing.T) {
+	b, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?ms)^run:.*?\n((?:\t.*\n)+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("Makefile: no run target")
+	}
+	recipe := string(m[1])
+	for line := range strings.SplitSeq(recipe, "\n") {
+		if code, _, _ := strings.Cut(strings.TrimSpace(line), "#"); strings.Contains(code, "HTTP_ADDR") || strings.Contains(code, "WORKER_METRICS_ADDR") {
+			t.Errorf("make run sets a listen address: %s", line)
+		}
+		if strings.Contains(line, "keys create") && (!strings.Contains(line, "--out") || strings.Contains(line, ">")) {
+			t.Errorf("make run writes the key file other than with keys create --out: %s", line)
+		}
+	}
+	if !strings.Contains(recipe, "keys create") {
+		t.Error("make run makes no agent key")
+	}
+}
+
+// TestKeysCreateOut runs `apiserver keys create --out FILE`: the secret goes to the file only,
+// with mode 0600, replacing a file that was readable by all and a symbolic link without writing
+// through it; a file that cannot be written leaves no key behind.
+func TestKeysCreateOut(t *testing.T) {
+	cfg := config.Config{DatabaseDSN: pgtest.DSN(t)}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agent.key")
+	create := func(name, out string) (string, error) {
+		var buf bytes.Buffer
+		err := app.RunKeys(t.Context(), cfg, []string{"create", "--name", name, "--role", "agent", "--out", out}, &buf)
+		return buf.String(), err
+	}
+	// checkFile fails the test unless path holds the secret of the key name, for its owner only.
+	checkFile := func(name, printed string) {
+		t.Helper()
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %s, want a regular file with mode 0600", path, fi.Mode())
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret := strings.TrimSpace(string(b))
+		db, err := postgres.Open(t.Context(), cfg.DatabaseDSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if k, err := db.KeyByHash(t.Context(), auth.Hash(secret)); err != nil || k.Name != name || k.Role != auth.RoleAgent {
+			t.Errorf("the file's secret is of key %+v (%v), want agent key %s", k, err, name)
+		}
+		if strings.Contains(printed, secret) {
+			t.Errorf("the secret was printed too: %s", printed)
+		}
+	}
+
+	// A key file that an older make run left readable by all.
+	if err := os.WriteFile(path, []byte("old secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	printed, err := create("first", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFile("first", printed)
+
+	// A symbolic link at the path is replaced, not written through.
+	target := filepath.Join(dir, "elsewhere")
+	if err := os.WriteFile(target, []byte("untouched\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	if printed, err = create("second", path); err != nil {
+		t.Fatal(err)
+	}
+	checkFile("second", printed)
+	if b, _ := os.ReadFile(target); string(b) != "untouched\n" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+
+	// Nowhere to write: no key is made, and nothing is left in the directory.
+	if _, err := create("third", filepath.Join(dir, "missing", "agent.key")); err == nil {
+		t.Error("keys create --out into a missing directory succeeded")
+	}
+	var list bytes.Buffer
+	if err := app.RunKeys(t.Context(), cfg, []string{"list"}, &list); err != nil || strings.Contains(list.String(), "third") {
+		t.Errorf("keys list after the failed create (%v):\n%s", err, list.String())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"agent.key", "elsewhere"}) {
+		t.Errorf("the directory holds %q, want agent.key and elsewhere only", names)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	temporallog "go.temporal.io/sdk/log"
+
 	"ticketflow/internal/app"
 	"ticketflow/internal/config"
 	"ticketflow/internal/freeport"
@@ -242,10 +244,17 @@ func startAPI(t *testing.T, cfg config.Config) *process {
 	return p
 }
 
-// startWorker runs RunWorker with its metrics on a free port and waits until it serves them.
+// startWorker runs RunWorker with its metrics on a free port and waits until it serves them. The
+// worker makes the sweep's schedule, deleted when the test ends; unless the test chose an
+// interval, the sweep runs too seldom to land in the middle of a test that watches the worker's
+// database.
 func startWorker(t *testing.T, cfg config.Config) *process {
 	t.Helper()
 	cfg.WorkerMetricsAddr = freeAddr(t)
+	if cfg.IdempotencySweepInterval == 0 {
+		cfg.IdempotencySweepInterval = 1000 * time.Hour
+	}
+	t.Cleanup(func() { deleteSweepSchedule(t, cfg) })
 	return start(t, "http://"+cfg.WorkerMetricsAddr, func(ctx context.Context) error { return app.RunWorker(ctx, cfg, quietLogger(t)) })
 }
 
@@ -364,6 +373,11 @@ func connect(t *testing.T, cfg config.Config, log *slog.Logger) *app.Deps {
 // quietLogger logs warnings and errors into the test's output.
 func quietLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// quietTemporalLogger is quietLogger for a Temporal client of the test's own.
+func quietTemporalLogger(t *testing.T) temporallog.Logger {
+	return temporallog.NewStructuredLogger(quietLogger(t))
 }
 
 // freeAddr returns a local address that nothing listens on right now (see freeport).

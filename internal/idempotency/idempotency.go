@@ -7,9 +7,13 @@ import (
 	"time"
 )
 
-// TTL is how long a key is kept: a retry within it gets the first outcome. The contract promises
-// at least 24 hours.
+// TTL is how long a key is kept unless IDEMPOTENCY_TTL says otherwise: a retry within it gets the
+// first outcome, and after it the same key starts afresh. The contract promises at least 24 hours.
 const TTL = 48 * time.Hour
+
+// SweepInterval is how often the expired keys are deleted unless IDEMPOTENCY_SWEEP_INTERVAL says
+// otherwise.
+const SweepInterval = time.Minute
 
 // Record is what is kept for one key.
 type Record struct {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,6 +23,8 @@ import (
 // DB is ticketflow's PostgreSQL store. It is safe for concurrent use.
 type DB struct {
 	pool *pgxpool.Pool
+	// idempotencyTTL is SetIdempotencyTTL's setting, in nanoseconds; 0 for the default.
+	idempotencyTTL atomic.Int64
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value string, with pool
