@@ -125,7 +125,7 @@ func (c *Client) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
 	if err != nil {
 		var notFound *serviceerror.NotFound
 		if errors.As(err, &notFound) {
-			return ticket.Ticket{}, ticket.Errorf(ticket.ENOTFOUND, "ticket %s not found", id)
+			return ticket.Ticket{}, ticket.NotFound(id)
 		}
 		return ticket.Ticket{}, translate(ctx, err)
 	}

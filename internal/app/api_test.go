@@ -113,7 +113,7 @@ func TestBadRequests(t *testing.T) {
 	if got := s.get(t, id); got.Version != 1 || got.CommentsCount != 0 {
 		t.Errorf("bad requests changed the ticket: %+v", got)
 	}
-	var list ticket.Page[ticket.Ticket]
+	var list page[ticket.Ticket]
 	s.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &list)
 	if len(list.Items) != 1 {
 		t.Errorf("bad creates made tickets: %d listed", len(list.Items))
@@ -139,18 +139,18 @@ func TestListings(t *testing.T) {
 	var titles []string
 	path := "/api/v1/tickets?limit=3"
 	for pages := 0; ; pages++ {
-		var page ticket.Page[ticket.Ticket]
-		s.do(t, "GET", path, nil).expect(t, http.StatusOK, &page)
-		for _, tk := range page.Items {
+		var list page[ticket.Ticket]
+		s.do(t, "GET", path, nil).expect(t, http.StatusOK, &list)
+		for _, tk := range list.Items {
 			titles = append(titles, tk.Title)
 		}
-		if page.NextCursor == nil {
+		if list.NextCursor == nil {
 			break
 		}
 		if pages > 5 {
 			t.Fatal("the listing does not end")
 		}
-		path = "/api/v1/tickets?limit=3&cursor=" + *page.NextCursor
+		path = "/api/v1/tickets?limit=3&cursor=" + *list.NextCursor
 	}
 	if got := strings.Join(titles, " "); got != "t6 t5 t4 t3 t2 t1 t0" {
 		t.Errorf("listing %q, want newest first", got)
@@ -164,10 +164,10 @@ func TestListings(t *testing.T) {
 		"status=answered&priority=high": "t3",
 	}
 	for q, want := range filters {
-		var page ticket.Page[ticket.Ticket]
-		s.do(t, "GET", "/api/v1/tickets?"+q, nil).expect(t, http.StatusOK, &page)
+		var list page[ticket.Ticket]
+		s.do(t, "GET", "/api/v1/tickets?"+q, nil).expect(t, http.StatusOK, &list)
 		var got []string
-		for _, tk := range page.Items {
+		for _, tk := range list.Items {
 			got = append(got, tk.Title)
 		}
 		if strings.Join(got, " ") != want {
@@ -181,7 +181,7 @@ func TestListings(t *testing.T) {
 			expect(t, http.StatusCreated, nil)
 	}
 	s.act(t, id, ticket.ActionAnswer, map[string]string{"comment": "c3"}).expect(t, http.StatusOK, nil)
-	var comments ticket.Page[ticket.Comment]
+	var comments page[ticket.Comment]
 	s.do(t, "GET", "/api/v1/tickets/"+id+"/comments?limit=2", nil).expect(t, http.StatusOK, &comments)
 	if len(comments.Items) != 2 || comments.Items[0].Body != "c0" || comments.Items[0].Author != "bob" || comments.NextCursor == nil {
 		t.Fatalf("first page of comments %+v", comments)
@@ -191,7 +191,7 @@ func TestListings(t *testing.T) {
 		t.Fatalf("second page of comments %+v", comments)
 	}
 
-	var events ticket.Page[ticket.Event]
+	var events page[ticket.Event]
 	s.do(t, "GET", "/api/v1/tickets/"+id+"/events", nil).expect(t, http.StatusOK, &events)
 	var kinds []string
 	for i, e := range events.Items {

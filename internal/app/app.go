@@ -44,6 +44,9 @@ type Deps struct {
 	// and the Temporal client records the SDK's own metrics in it.
 	Metrics *metrics.Metrics
 
+	// cursorSecret signs the listings' cursors (CURSOR_SECRET, or the database's).
+	cursorSecret []byte
+
 	// background lives until Close: the database listeners of the API run in it.
 	background context.Context
 	stop       context.CancelFunc
@@ -62,6 +65,16 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 	store, err := postgres.Open(ctx, cfg.DatabaseDSN)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	store.SetIdempotencyTTL(cfg.IdempotencyTTL)
+	// Every API process must sign cursors with one key: the configured one, or else the one the
+	// first process left in the database.
+	cursorSecret := []byte(cfg.CursorSecret)
+	if len(cursorSecret) == 0 {
+		if cursorSecret, err = store.Secret(ctx, "cursor"); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
 	}
 	tc, err := client.DialContext(ctx, client.Options{
 		HostPort:       cfg.TemporalAddress,
@@ -83,7 +96,7 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 	}
 	background, stop := context.WithCancel(context.WithoutCancel(ctx))
 	return &Deps{
-		Config: cfg, Log: log, Store: store, Cache: redis.New(cfg.RedisAddrs, cfg.CacheTTL), Temporal: tc, Metrics: m,
+		Config: cfg, Log: log, Store: store, cursorSecret: cursorSecret, Cache: redis.New(cfg.RedisAddrs, cfg.CacheTTL), Temporal: tc, Metrics: m,
 		background: background, stop: stop,
 	}, nil
 }
@@ -112,7 +125,7 @@ func (d *Deps) Handler() http.Handler {
 		AuthFailureRate:  d.Config.AuthFailureRate,
 		AuthFailureBurst: d.Config.AuthFailureBurst,
 		TrustedProxies:   d.Config.TrustedProxies,
-		CursorSecret:     []byte(d.Config.CursorSecret),
+		CursorSecret:     d.cursorSecret,
 	})
 	// A key revoked by any process stops working here at once: the database says so.
 	go d.Store.ListenKeyChanges(d.background, server.ForgetKeys)

@@ -50,9 +50,9 @@ func (s *system) forgetOutcomes(t *testing.T) {
 
 func (s *system) countTickets(t *testing.T) int {
 	t.Helper()
-	var page ticket.Page[ticket.Ticket]
-	s.do(t, "GET", "/api/v1/tickets?limit=200", nil).expect(t, http.StatusOK, &page)
-	return len(page.Items)
+	var list page[ticket.Ticket]
+	s.do(t, "GET", "/api/v1/tickets?limit=200", nil).expect(t, http.StatusOK, &list)
+	return len(list.Items)
 }
 
 // TestIdempotentCreate retries a create: after a replayed response, after a lost outcome, and
@@ -193,7 +193,7 @@ func TestIdempotentRetryOfRunningTicket(t *testing.T) {
 	if again.ID != c.ID {
 		t.Fatalf("retry made comment %s, first %s", again.ID, c.ID)
 	}
-	var list ticket.Page[ticket.Comment]
+	var list page[ticket.Comment]
 	s.do(t, "GET", path, nil).expect(t, http.StatusOK, &list)
 	if got := s.get(t, tk.ID); len(list.Items) != 1 || got.CommentsCount != 1 || got.Version != 2 {
 		t.Fatalf("after the retry: %d comments listed, comments_count %d, version %d", len(list.Items), got.CommentsCount, got.Version)
@@ -289,7 +289,7 @@ func TestMixedRaces(t *testing.T) {
 	if got.Version != int64(1+total) || got.CommentsCount != accepted[ticket.ActionComment] || got.EscalationLevel != accepted[ticket.ActionEscalate] {
 		t.Fatalf("ticket %+v after %v accepted", got, accepted)
 	}
-	var events ticket.Page[ticket.Event]
+	var events page[ticket.Event]
 	s.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/events?limit=200", nil).expect(t, http.StatusOK, &events)
 	count := map[ticket.EventType]int{}
 	for i, e := range events.Items {

@@ -158,7 +158,7 @@ func TestConcurrentCloses(t *testing.T) {
 	if got.Status != ticket.StatusClosed || got.Version != 2 {
 		t.Fatalf("after the race: %s v%d, want closed v2", got.Status, got.Version)
 	}
-	var events ticket.Page[ticket.Event]
+	var events page[ticket.Event]
 	s.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/events", nil).expect(t, http.StatusOK, &events)
 	if len(events.Items) != 2 || events.Items[1].Type != ticket.EventStatusChanged {
 		t.Fatalf("events %+v, want created and one status_changed", events.Items)
@@ -189,7 +189,7 @@ func TestReadAfterWrite(t *testing.T) {
 	if got.Version != 61 || got.CommentsCount != 60 {
 		t.Fatalf("after 60 comments: v%d with %d comments, want v61 with 60", got.Version, got.CommentsCount)
 	}
-	var comments ticket.Page[ticket.Comment]
+	var comments page[ticket.Comment]
 	s.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/comments?limit=200", nil).expect(t, http.StatusOK, &comments)
 	if len(comments.Items) != 60 {
 		t.Fatalf("%d comments listed, want 60", len(comments.Items))
@@ -251,7 +251,7 @@ func TestRefusedSignalIsRecorded(t *testing.T) {
 	if err := s.deps.Temporal.SignalWorkflow(ctx, id, "", string(ticket.ActionEscalate), ticket.Command{Reason: "vip"}); err != nil {
 		t.Fatal(err)
 	}
-	var events ticket.Page[ticket.Event]
+	var events page[ticket.Event]
 	deadline := time.Now().Add(10 * time.Second)
 	for len(events.Items) < 3 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)

@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"ticketflow/internal/auth"
 	"ticketflow/internal/ticket"
 )
 
@@ -286,19 +289,25 @@ func TestPageLimits(t *testing.T) {
 
 // TestBadCursors checks that a cursor that no listing made, or that another listing made, is
 // refused with 400 instead of starting the listing over or paging somewhere else: a client that
-// mixes cursors up must learn it, not loop. Ticket and comment cursors name a time and an ID,
-// event cursors a sequence number, so a cursor of the one kind is refused by listings of the
-// other.
+// mixes cursors up must learn it, not loop. A cursor is signed for its listing (path, ticket,
+// filters, who lists), so a cursor of another listing, an altered one or one made by hand is
+// refused; and a query string that is not URL encoding is refused before it is read.
 func TestBadCursors(t *testing.T) {
 	s := startSystem(t)
 	a := s.create(t, "a")
-	s.create(t, "b")
-	for range 2 {
-		s.act(t, a.ID, ticket.ActionComment, map[string]string{"body": "x"}).expect(t, http.StatusCreated, nil)
+	b := s.create(t, "b")
+	for _, id := range []string{a.ID, b.ID} {
+		for range 2 {
+			s.act(t, id, ticket.ActionComment, map[string]string{"body": "x"}).expect(t, http.StatusCreated, nil)
+		}
 	}
 	next := func(path string) string {
 		var p page[struct{}]
-		s.do(t, "GET", path+"?limit=1", nil).expect(t, http.StatusOK, &p)
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		s.do(t, "GET", path+sep+"limit=1", nil).expect(t, http.StatusOK, &p)
 		if p.NextCursor == nil {
 			t.Fatalf("%s has a single page", path)
 		}
@@ -306,21 +315,52 @@ func TestBadCursors(t *testing.T) {
 	}
 	tickets, comments, events := "/api/v1/tickets", "/api/v1/tickets/"+a.ID+"/comments", "/api/v1/tickets/"+a.ID+"/events"
 	ticketCursor, commentCursor, eventCursor := next(tickets), next(comments), next(events)
+	openCursor := next(tickets + "?status=open")
+	handMade := ticket.Cursor{At: b.CreatedAt, ID: b.ID}.Encode()
+	payload, mac, _ := strings.Cut(ticketCursor, ".")
+	altered := ticket.Cursor{At: b.CreatedAt.Add(time.Microsecond), ID: b.ID}.Encode() + "." + mac
 
+	// The cursors work where they were made.
+	for _, path := range []string{tickets + "?cursor=" + ticketCursor, tickets + "?status=open&cursor=" + openCursor,
+		comments + "?cursor=" + commentCursor, events + "?cursor=" + eventCursor} {
+		s.do(t, "GET", path, nil).expect(t, http.StatusOK, nil)
+	}
 	for _, tc := range []struct{ name, path string }{
 		{"not base64", tickets + "?cursor=%25%25"},
 		{"not JSON", comments + "?cursor=bm90IGpzb24"},
 		{"a cursor with a field too many", events + "?cursor=eyJzIjoxLCJ4IjoxfQ"},
 		{"a zero sequence number", events + "?cursor=eyJzIjowfQ"},
+		{"a hand-made cursor", tickets + "?cursor=" + handMade},
+		{"a cursor without its signature", tickets + "?cursor=" + payload},
+		{"a cursor whose position was altered", tickets + "?cursor=" + altered},
+		{"a cursor of ?status=open on ?status=closed", tickets + "?status=closed&cursor=" + openCursor},
+		{"a cursor of ?status=open without the filter", tickets + "?cursor=" + openCursor},
+		{"a cursor of all tickets on ?priority=normal", tickets + "?priority=normal&cursor=" + ticketCursor},
 		{"an event cursor on tickets", tickets + "?cursor=" + eventCursor},
+		{"a comment cursor on tickets", tickets + "?cursor=" + commentCursor},
 		{"an event cursor on comments", comments + "?cursor=" + eventCursor},
 		{"a ticket cursor on events", events + "?cursor=" + ticketCursor},
 		{"a comment cursor on events", events + "?cursor=" + commentCursor},
+		{"a comment cursor on another ticket's comments", "/api/v1/tickets/" + b.ID + "/comments?cursor=" + commentCursor},
+		{"a query string that is not URL encoding", tickets + "?cursor=%%%garbage"},
+		{"a broken escape beside a good parameter", tickets + "?limit=1&x=%zz"},
+		{"a broken escape on a ticket", "/api/v1/tickets/" + a.ID + "?x=%zz"},
+		{"a broken escape on a change", "/api/v1/tickets/" + a.ID + "/escalate?%"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s.do(t, "GET", tc.path, nil).expectProblem(t, http.StatusBadRequest, "/problems/bad-request")
+			method := "GET"
+			if strings.Contains(tc.path, "/escalate") {
+				method = "POST"
+			}
+			s.do(t, method, tc.path, nil).expectProblem(t, http.StatusBadRequest, "/problems/bad-request")
 		})
 	}
+	if got := s.get(t, a.ID); got.EscalationLevel != 0 {
+		t.Errorf("a change with a broken query string escalated the ticket: %+v", got)
+	}
+	// A customer's listing is a listing of its own: an agent's cursor does not page through it.
+	alice := s.as(s.newKey(t, "alice-"+a.ID[:8], auth.RoleCustomer, a.Requester+"x"))
+	alice.do(t, "GET", tickets+"?cursor="+ticketCursor, nil).expectProblem(t, http.StatusBadRequest, "/problems/bad-request")
 	// Filters are checked as strictly as cursors.
 	for _, q := range []string{"status=Open", "status=", "priority=urgent,high", "priority=%00"} {
 		r := s.do(t, "GET", tickets+"?"+q, nil)

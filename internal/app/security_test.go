@@ -1,13 +1,18 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"ticketflow/internal/auth"
 	"ticketflow/internal/ticket"
@@ -144,18 +149,18 @@ func TestCustomerScope(t *testing.T) {
 	alice.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "for bob", "requester": "bob@example.com"}).
 		expectProblem(t, http.StatusForbidden, "/problems/forbidden")
 
-	var page ticket.Page[ticket.Ticket]
-	alice.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &page)
-	if len(page.Items) != 1 || page.Items[0].ID != mine.ID {
-		t.Fatalf("alice lists %+v, want only her ticket", page.Items)
+	var list page[ticket.Ticket]
+	alice.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &list)
+	if len(list.Items) != 1 || list.Items[0].ID != mine.ID {
+		t.Fatalf("alice lists %+v, want only her ticket", list.Items)
 	}
-	s.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &page)
-	if len(page.Items) != 2 {
-		t.Fatalf("an agent lists %d tickets, want 2", len(page.Items))
+	s.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &list)
+	if len(list.Items) != 2 {
+		t.Fatalf("an agent lists %d tickets, want 2", len(list.Items))
 	}
 
 	alice.act(t, mine.ID, ticket.ActionComment, map[string]string{"body": "any news?"}).expect(t, http.StatusCreated, nil)
-	var events ticket.Page[ticket.Event]
+	var events page[ticket.Event]
 	alice.do(t, "GET", "/api/v1/tickets/"+mine.ID+"/events", nil).expect(t, http.StatusOK, &events)
 	if last := events.Items[len(events.Items)-1]; last.Actor != "alice" || events.Items[0].Actor != "alice" {
 		t.Fatalf("actors %q and %q, want the key's name", events.Items[0].Actor, last.Actor)
@@ -177,9 +182,9 @@ func TestRateLimit(t *testing.T) {
 	if wait, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || wait < 1 {
 		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
 	}
-	var page ticket.Page[ticket.Ticket]
-	other.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &page)
-	if len(page.Items) != 0 {
+	var list page[ticket.Ticket]
+	other.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &list)
+	if len(list.Items) != 0 {
 		t.Fatal("a refused request created a ticket")
 	}
 }
@@ -249,5 +254,110 @@ func TestSecurityHeaders(t *testing.T) {
 	csp := s.do(t, "GET", "/api/redoc", nil).header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "default-src 'self'") && !strings.Contains(csp, "default-src 'none'") {
 		t.Errorf("docs page Content-Security-Policy %q", csp)
+	}
+}
+
+// TestNotFoundIsOneAnswer checks that a customer cannot tell another customer's ticket from one
+// that does not exist: on every route of a ticket, the two answers have the same body, once the
+// ticket's ID in it is set aside, and the same headers, apart from the date and the request ID.
+// An agent asking for a ticket that does not exist, whose answer comes from another layer (the
+// workflow's client), gets the same body too.
+func TestNotFoundIsOneAnswer(t *testing.T) {
+	s := startSystem(t)
+	bob := s.as(s.newKey(t, "bob", auth.RoleCustomer, "bob@example.com"))
+	var alices ticket.Ticket
+	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "alice's", "requester": "alice@example.com"}).
+		expect(t, http.StatusCreated, &alices)
+	missing := uuid.Must(uuid.NewV7()).String()
+
+	routes := []struct {
+		method, path string // {id} is the ticket's ID
+		body         any
+	}{
+		{"GET", "/api/v1/tickets/{id}", nil},
+		{"GET", "/api/v1/tickets/{id}/comments", nil},
+		{"GET", "/api/v1/tickets/{id}/events", nil},
+		{"POST", "/api/v1/tickets/{id}/comments", map[string]string{"body": "is this yours?"}},
+		{"POST", "/api/v1/tickets/{id}/close", map[string]string{"reason": "mine now"}},
+	}
+	// answer sends the request about the ticket id and returns its body with the ID replaced,
+	// and its headers without the ones that differ on every response.
+	answer := func(t *testing.T, c *system, method, path string, body any, id string) ([]byte, http.Header) {
+		t.Helper()
+		r := c.do(t, method, strings.ReplaceAll(path, "{id}", id), body)
+		r.expectProblem(t, http.StatusNotFound, "/problems/not-found")
+		h := r.header.Clone()
+		h.Del("Date")
+		h.Del("X-Request-Id")
+		return bytes.ReplaceAll(r.body, []byte(id), []byte("{id}")), h
+	}
+	for _, rt := range routes {
+		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
+			othersBody, othersHeader := answer(t, bob, rt.method, rt.path, rt.body, alices.ID)
+			missingBody, missingHeader := answer(t, bob, rt.method, rt.path, rt.body, missing)
+			if !bytes.Equal(othersBody, missingBody) {
+				t.Errorf("another's ticket:\n%s\na missing one:\n%s", othersBody, missingBody)
+			}
+			if !reflect.DeepEqual(othersHeader, missingHeader) {
+				t.Errorf("another's ticket: headers %v\na missing one: headers %v", othersHeader, missingHeader)
+			}
+			agentBody, _ := answer(t, s, rt.method, rt.path, rt.body, missing)
+			if !bytes.Equal(agentBody, missingBody) {
+				t.Errorf("a missing ticket, to an agent:\n%s\nto a customer:\n%s", agentBody, missingBody)
+			}
+		})
+	}
+	if got := s.get(t, alices.ID); got.Version != 1 || got.Status != ticket.StatusOpen {
+		t.Errorf("bob changed alice's ticket: %s v%d", got.Status, got.Version)
+	}
+}
+
+// TestCommentAuthor checks who a comment says wrote it: a customer's comments carry their key's
+// subject, and a customer who names someone else is refused; agents and automations may name an
+// author (a team, a bot), and otherwise carry their key's name.
+func TestCommentAuthor(t *testing.T) {
+	s := startSystem(t)
+	alice := s.as(s.newKey(t, "alice", auth.RoleCustomer, "alice@example.com"))
+	bot := s.as(s.newKey(t, "bot", auth.RoleAutomation, ""))
+	var tk ticket.Ticket
+	alice.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "who said that?"}).expect(t, http.StatusCreated, &tk)
+	comment := func(c *system, body map[string]string) ticket.Comment {
+		t.Helper()
+		var cm ticket.Comment
+		c.act(t, tk.ID, ticket.ActionComment, body).expect(t, http.StatusCreated, &cm)
+		return cm
+	}
+
+	for _, author := range []string{"Support Team (agent)", "bob@example.com", "alice"} {
+		alice.act(t, tk.ID, ticket.ActionComment, map[string]string{"body": "trust me", "author": author}).
+			expectProblem(t, http.StatusForbidden, "/problems/forbidden")
+	}
+	tests := []struct {
+		name   string
+		client *system
+		body   map[string]string
+		want   string
+	}{
+		{"a customer", alice, map[string]string{"body": "any news?"}, "alice@example.com"},
+		{"a customer naming themselves", alice, map[string]string{"body": "me again", "author": "alice@example.com"}, "alice@example.com"},
+		{"an agent", s, map[string]string{"body": "looking"}, s.actor},
+		{"an agent naming a team", s, map[string]string{"body": "fixed", "author": "Support Team"}, "Support Team"},
+		{"an automation naming itself", bot, map[string]string{"body": "reminder", "author": "SLA bot"}, "SLA bot"},
+	}
+	var want []string
+	for _, tc := range tests {
+		if got := comment(tc.client, tc.body); got.Author != tc.want {
+			t.Errorf("%s: author %q, want %q", tc.name, got.Author, tc.want)
+		}
+		want = append(want, tc.want)
+	}
+	var listed page[ticket.Comment]
+	alice.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/comments", nil).expect(t, http.StatusOK, &listed)
+	var got []string
+	for _, c := range listed.Items {
+		got = append(got, c.Author)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the listing shows authors %q, want %q: the refused comments must leave no trace", got, want)
 	}
 }

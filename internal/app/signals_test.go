@@ -35,7 +35,7 @@ func TestSignalRetriedAtOnceAppliesOnce(t *testing.T) {
 	wg.Wait()
 
 	for _, tk := range tickets {
-		var events ticket.Page[ticket.Event]
+		var events page[ticket.Event]
 		for deadline := time.Now().Add(10 * time.Second); len(events.Items) < 2 && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Millisecond)
 			s.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/events", nil).expect(t, http.StatusOK, &events)

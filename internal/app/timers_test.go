@@ -59,13 +59,13 @@ func listPages[T any](t *testing.T, s *system, path string) []T {
 	var all []T
 	cursor := ""
 	for {
-		var page ticket.Page[T]
-		s.do(t, "GET", path+"?limit=200&cursor="+cursor, nil).expect(t, http.StatusOK, &page)
-		all = append(all, page.Items...)
-		if page.NextCursor == nil {
+		var list page[T]
+		s.do(t, "GET", path+"?limit=200&cursor="+cursor, nil).expect(t, http.StatusOK, &list)
+		all = append(all, list.Items...)
+		if list.NextCursor == nil {
 			return all
 		}
-		cursor = *page.NextCursor
+		cursor = *list.NextCursor
 	}
 }
 

@@ -475,12 +475,10 @@ func all[T any](ctx context.Context, id string, list func(context.Context, strin
 			return nil, err
 		}
 		items = append(items, page.Items...)
-		if page.NextCursor == nil {
+		if page.Next == nil {
 			return items, nil
 		}
-		if p.After, err = ticket.ParseCursor(*page.NextCursor); err != nil {
-			return nil, err
-		}
+		p.After = page.Next
 	}
 }
 

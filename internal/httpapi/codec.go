@@ -7,7 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"ticketflow/internal/ticket"
@@ -15,6 +17,35 @@ import (
 
 // maxBody is the largest request body accepted.
 const maxBody = 1 << 20
+
+// bodyReadTimeout bounds the wait for a change's body once its headers have arrived. A change
+// takes a slot of its ticket only after its body is in (changeRoute), so a slow sender holds
+// nothing but its own connection, and that for this long at most.
+const bodyReadTimeout = 5 * time.Second
+
+// readBody reads the whole body before h runs, within bodyReadTimeout and maxBody, and gives h a
+// body that is already in memory.
+func readBody(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rc := http.NewResponseController(w)
+		// A writer that cannot set deadlines (a test's recorder) has no connection to wait on.
+		_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return requestError(codeTooLarge, "the request body is larger than %d bytes", maxBody)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return requestError(codeBadRequest, "the request body did not arrive within %s of its headers", bodyReadTimeout)
+		case err != nil:
+			return requestError(codeBadRequest, "the request body could not be read")
+		}
+		// The body is in: the rest of the request is the server's own time.
+		_ = rc.SetReadDeadline(time.Time{})
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return h(w, r)
+	}
+}
 
 // decode reads the JSON body of r into v, strictly: the right content type, at most maxBody bytes,
 // no unknown fields, nothing after the value. An empty body leaves v as it is when optional is set,

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/go-chi/chi/v5"
+
+	"ticketflow/internal/auth"
 )
 
 // maxChangesPerTicket bounds the changes to one ticket that this process has in flight at once.
@@ -26,21 +28,30 @@ type gate struct {
 	users int
 }
 
+// changeRoute serves a change to a ticket. What needs no slot comes first, so that a request that
+// may not change the ticket, or whose body is slow to arrive, never holds one of the ticket's
+// slots and cannot stall the changes of others: the key's role, the ticket's visibility to the
+// key, and the whole body, read under bodyReadTimeout. Only then does the request wait for a slot,
+// and with it claim its Idempotency-Key and reach the workflow.
+func (s *Server) changeRoute(op auth.Operation, h handlerFunc) http.HandlerFunc {
+	return s.handle(require(op, s.seesTicket(readBody(s.limitChanges(s.idempotent(h))))))
+}
+
 // limitChanges makes a change to a ticket wait for one of the ticket's slots. A request whose
 // deadline passes while it waits gets the timeout error, like any request that is not done in time.
-func (s *Server) limitChanges(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) limitChanges(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		id := chi.URLParam(r, "id")
 		g := s.gates.join(id)
 		defer s.gates.leave(id)
 		select {
 		case g.slots <- struct{}{}:
 			defer func() { <-g.slots }()
-			next.ServeHTTP(w, r)
+			return h(w, r)
 		case <-r.Context().Done():
-			s.writeError(w, r, r.Context().Err())
+			return r.Context().Err()
 		}
-	})
+	}
 }
 
 func (t *ticketGates) join(id string) *gate {

@@ -19,7 +19,7 @@ func TestLimitChanges(t *testing.T) {
 	s := &Server{}
 	var running, peak atomic.Int32
 	release := make(chan struct{})
-	h := s.limitChanges(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := s.handle(s.limitChanges(func(w http.ResponseWriter, r *http.Request) error {
 		n := running.Add(1)
 		for {
 			p := peak.Load()
@@ -32,6 +32,7 @@ func TestLimitChanges(t *testing.T) {
 		}
 		running.Add(-1)
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}))
 	call := func(id string) int {
 		rctx := chi.NewRouteContext()

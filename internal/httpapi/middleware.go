@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"time"
 
@@ -48,6 +49,19 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			attrs = append(attrs, "ticket_id", id)
 		}
 		s.log.InfoContext(r.Context(), "request", attrs...)
+	})
+}
+
+// strictQuery refuses a query string that is not valid URL encoding. r.URL.Query() drops a broken
+// pair without a word, so `?cursor=%%%` would be served as the first page, as if it had not been
+// sent.
+func (s *Server) strictQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			s.writeError(w, r, requestError(codeBadRequest, "the query string is not valid URL encoding: %v", err))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

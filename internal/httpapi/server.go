@@ -60,6 +60,7 @@ type Server struct {
 	router    chi.Router
 	gates     ticketGates
 	auth      *authenticator
+	cursors   cursorSigner
 	// corsOrigins may call the API from a browser; none unless configured.
 	corsOrigins []string
 }
@@ -97,6 +98,7 @@ func New(o Options) *Server {
 		s.timeout = 15 * time.Second
 	}
 	s.auth = newAuthenticator(o.Store, o)
+	s.cursors = newCursorSigner(o.CursorSecret)
 	s.corsOrigins = o.CORSOrigins
 	s.router = s.routes()
 	return s
@@ -127,17 +129,16 @@ func (s *Server) routes() chi.Router {
 	r.Get(assetsPath+"{file}", s.handle(s.docsAsset))
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.withTimeout, s.authenticate)
+		r.Use(s.strictQuery, s.withTimeout, s.authenticate)
 		r.Post("/tickets", s.handle(require(auth.OpCreate, s.idempotent(s.createTicket))))
 		r.Get("/tickets", s.handle(require(auth.OpList, s.listTickets)))
 		r.Route("/tickets/{id}", func(r chi.Router) {
 			r.Get("/", s.handle(require(auth.OpRead, s.getTicket)))
-			r.Get("/comments", s.handle(require(auth.OpRead, listUnder(s, keyedByTime, s.store.ListComments))))
-			r.Get("/events", s.handle(require(auth.OpRead, listUnder(s, keyedBySeq, s.store.ListEvents))))
-			changes := r.With(s.limitChanges)
-			changes.Post("/comments", s.handle(require(auth.OpComment, s.idempotent(s.addComment))))
+			r.Get("/comments", s.handle(require(auth.OpRead, listUnder(s, "comments", s.store.ListComments))))
+			r.Get("/events", s.handle(require(auth.OpRead, listUnder(s, "events", s.store.ListEvents))))
+			r.Post("/comments", s.changeRoute(auth.OpComment, s.addComment))
 			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
-				changes.Post("/"+string(action), s.handle(require(auth.ActionOperation(action), s.idempotent(s.transition(action)))))
+				r.Post("/"+string(action), s.changeRoute(auth.ActionOperation(action), s.transition(action)))
 			}
 		})
 		r.Post("/keys", s.handle(require(auth.OpManageKeys, s.createKey)))

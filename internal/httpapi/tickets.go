@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,11 +61,8 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := pageRequest(r, keyedByTime)
-	if err != nil {
-		return err
-	}
-	f := ticket.ListFilter{PageRequest: page}
+	var f ticket.ListFilter
+	var err error
 	if p := principal(r); p.Role == auth.RoleCustomer {
 		f.Requester = p.Subject // to a customer, other requesters' tickets do not exist
 	}
@@ -78,11 +76,16 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 			return requestError(codeBadRequest, "priority: %v", err)
 		}
 	}
+	// A cursor continues only the listing it came from: these filters, seen by this requester.
+	scope := fmt.Sprintf("tickets status=%s priority=%s requester=%q", f.Status, f.Priority, f.Requester)
+	if f.PageRequest, err = s.pageRequest(r, scope); err != nil {
+		return err
+	}
 	items, err := s.store.ListTickets(r.Context(), f)
 	if err != nil {
 		return storeError(r, err)
 	}
-	writeJSON(w, http.StatusOK, items)
+	writePage(w, s.cursors, scope, items)
 	return nil
 }
 
@@ -147,17 +150,15 @@ func (s *Server) transition(action ticket.Action) handlerFunc {
 // before the round trip; the workflow checks the lifecycle.
 func (s *Server) change(r *http.Request, cmd ticket.Command) (ticket.Change, error) {
 	id := chi.URLParam(r, "id")
-	if !validID(id) {
-		return ticket.Change{}, notFound(id)
-	}
 	p := principal(r)
-	if p.Role == auth.RoleCustomer {
-		// Another's ticket does not exist to a customer, so it cannot be changed either.
-		if _, err := s.ticket(r, id); err != nil {
-			return ticket.Change{}, err
-		}
-	}
 	cmd.Actor = p.Name // the key's name is who made the change, on every event
+	if p.Role == auth.RoleCustomer {
+		// A customer writes as the requester the key acts for, never as someone else.
+		if author := strings.TrimSpace(cmd.Author); author != "" && author != p.Subject {
+			return ticket.Change{}, requestError(codeForbidden, "a customer key writes comments only as its own requester")
+		}
+		cmd.Author = p.Subject
+	}
 	if cmd.Comment != "" {
 		cid, err := resourceID(r)
 		if err != nil {
@@ -176,6 +177,23 @@ func (s *Server) change(r *http.Request, cmd ticket.Command) (ticket.Change, err
 		return ticket.Change{}, err
 	}
 	return s.workflows.Change(r.Context(), id, cmd)
+}
+
+// seesTicket refuses a change to a ticket that the key may not see, with the very answer a read
+// of it gets: to a customer, another's ticket does not exist, so it cannot be changed either.
+func (s *Server) seesTicket(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := chi.URLParam(r, "id")
+		if !validID(id) {
+			return ticket.NotFound(id)
+		}
+		if principal(r).Role == auth.RoleCustomer {
+			if _, err := s.ticket(r, id); err != nil {
+				return err
+			}
+		}
+		return h(w, r)
+	}
 }
 
 // noneMatch reports whether an If-None-Match header matches tag: "*", or a list that holds it,
@@ -204,12 +222,13 @@ func ifMatch(r *http.Request) (int64, error) {
 	return v, nil
 }
 
-// listUnder serves a listing of one ticket's items, its comments or its events: 404 when the
-// ticket does not exist, rather than an empty page.
-func listUnder[T any](s *Server, keys cursorKind, list func(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[T], error)) handlerFunc {
+// listUnder serves a listing of one ticket's items, its comments or its events, named by what: 404
+// when the ticket does not exist, rather than an empty page.
+func listUnder[T any](s *Server, what string, list func(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[T], error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id := chi.URLParam(r, "id")
-		page, err := pageRequest(r, keys)
+		scope := what + " of " + id
+		page, err := s.pageRequest(r, scope)
 		if err != nil {
 			return err
 		}
@@ -220,22 +239,25 @@ func listUnder[T any](s *Server, keys cursorKind, list func(ctx context.Context,
 		if err != nil {
 			return storeError(r, err)
 		}
-		writeJSON(w, http.StatusOK, items)
+		writePage(w, s.cursors, scope, items)
 		return nil
 	}
 }
 
-// cursorKind is how a listing keys its pages: tickets and comments by time and ID, events by seq.
-type cursorKind bool
+// page is a listing's page as the API writes it.
+type page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
 
-const (
-	keyedByTime cursorKind = false
-	keyedBySeq  cursorKind = true
-)
+// writePage writes one page of the listing of scope, with the signed cursor of the next.
+func writePage[T any](w http.ResponseWriter, cursors cursorSigner, scope string, p ticket.Page[T]) {
+	writeJSON(w, http.StatusOK, page[T]{Items: p.Items, NextCursor: cursors.encode(scope, p.Next)})
+}
 
-// pageRequest reads the limit and cursor query parameters of a listing whose pages are keyed as
-// keys says; a cursor of another kind of listing is refused rather than read as the start.
-func pageRequest(r *http.Request, keys cursorKind) (ticket.PageRequest, error) {
+// pageRequest reads the limit and cursor query parameters of the listing of scope; a cursor that
+// another listing made, or nobody, is refused rather than read as a place in this one.
+func (s *Server) pageRequest(r *http.Request, scope string) (ticket.PageRequest, error) {
 	q := r.URL.Query()
 	p := ticket.PageRequest{Limit: ticket.DefaultPageSize}
 	if v := q.Get("limit"); v != "" {
@@ -245,12 +267,9 @@ func pageRequest(r *http.Request, keys cursorKind) (ticket.PageRequest, error) {
 		}
 		p.Limit = n
 	}
-	after, err := ticket.ParseCursor(q.Get("cursor"))
-	if err == nil && after != nil && cursorKind(after.Seq > 0) != keys {
-		err = ticket.ErrBadCursor
-	}
+	after, err := s.cursors.decode(scope, q.Get("cursor"))
 	if err != nil {
-		return p, requestError(codeBadRequest, "cursor: %v; pass back the next_cursor of a listing", err)
+		return p, requestError(codeBadRequest, "cursor: %v; pass back the next_cursor of this listing", err)
 	}
 	p.After = after
 	return p, nil
@@ -261,7 +280,7 @@ func pageRequest(r *http.Request, keys cursorKind) (ticket.PageRequest, error) {
 // cache failure costs speed, never the read.
 func (s *Server) ticket(r *http.Request, id string) (ticket.Ticket, error) {
 	if !validID(id) {
-		return ticket.Ticket{}, notFound(id)
+		return ticket.Ticket{}, ticket.NotFound(id)
 	}
 	ctx := r.Context()
 	t, hit, cacheErr := s.cache.Get(ctx, id)
@@ -287,7 +306,7 @@ func (s *Server) ticket(r *http.Request, id string) (ticket.Ticket, error) {
 // ticket is not found: a 403 would tell them it exists.
 func visible(r *http.Request, t ticket.Ticket) (ticket.Ticket, error) {
 	if !principal(r).Sees(t) {
-		return ticket.Ticket{}, notFound(t.ID)
+		return ticket.Ticket{}, ticket.NotFound(t.ID)
 	}
 	return t, nil
 }
@@ -296,10 +315,6 @@ func visible(r *http.Request, t ticket.Ticket) (ticket.Ticket, error) {
 func validID(id string) bool {
 	_, err := uuid.Parse(id)
 	return err == nil && len(id) == 36
-}
-
-func notFound(id string) error {
-	return ticket.Errorf(ticket.ENOTFOUND, "ticket %q not found", id)
 }
 
 // newID returns a version 7 UUID, which sorts by creation time.

@@ -39,6 +39,12 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
+// NotFound is the one answer for a ticket that does not exist, and for one that the asker may not
+// see: the same words either way, so that the answer tells a customer nothing of another's ticket.
+func NotFound(id string) error {
+	return Errorf(ENOTFOUND, "ticket %s not found", id)
+}
+
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

@@ -15,7 +15,8 @@ const (
 )
 
 // Cursor marks where the next page of a listing starts: after the item with this key. Tickets and
-// comments are keyed by (At, ID), events by Seq. Clients see it only as an opaque string.
+// comments are keyed by (At, ID), events by Seq. Clients see it only as an opaque string, which
+// the API signs for the listing that made it (internal/httpapi).
 type Cursor struct {
 	At  time.Time `json:"t,omitzero"`
 	ID  string    `json:"i,omitempty"`
@@ -69,8 +70,8 @@ type ListFilter struct {
 	Requester string   // "" for any; a customer's listing holds only their own tickets
 }
 
-// Page is one page of a listing and the cursor of the next, nil on the last page.
+// Page is one page of a listing and where the next starts, nil on the last page.
 type Page[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"next_cursor"`
+	Items []T
+	Next  *Cursor
 }

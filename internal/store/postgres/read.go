@@ -19,7 +19,7 @@ const ticketColumns = `id, title, description, status, priority, requester, esca
 func (db *DB) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
 	uid, ok := parseID(id)
 	if !ok {
-		return ticket.Ticket{}, ticket.Errorf(ticket.ENOTFOUND, "ticket %s not found", id)
+		return ticket.Ticket{}, ticket.NotFound(id)
 	}
 	// A failed Query also returns Rows that carry its error, and the Collect functions report
 	// it: one error check instead of two, here and in the listings.
@@ -27,7 +27,7 @@ func (db *DB) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
 	t, err := pgx.CollectOneRow(rows, scanTicket)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return ticket.Ticket{}, ticket.Errorf(ticket.ENOTFOUND, "ticket %s not found", id)
+		return ticket.Ticket{}, ticket.NotFound(id)
 	case err != nil:
 		return ticket.Ticket{}, translate(err, "read ticket %s", uid)
 	}
@@ -183,8 +183,8 @@ func newPage[T any](items []T, limit int, key func(T) ticket.Cursor) ticket.Page
 	if len(items) <= limit {
 		return ticket.Page[T]{Items: items}
 	}
-	next := key(items[limit-1]).Encode()
-	return ticket.Page[T]{Items: items[:limit], NextCursor: &next}
+	next := key(items[limit-1])
+	return ticket.Page[T]{Items: items[:limit], Next: &next}
 }
 
 // query gathers the conditions and numbered arguments of a listing whose filters are optional.
