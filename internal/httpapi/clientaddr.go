@@ -45,13 +45,13 @@ func clientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
 // IPv6 (::ffff:192.0.2.1) is returned as IPv4, and a zone is dropped, so that it matches the
 // prefixes it belongs to.
 func parseAddr(s string) netip.Addr {
-	a, err := netip.ParseAddr(s)
+	// With a port first: that is how every request's RemoteAddr reads.
+	ap, err := netip.ParseAddrPort(s)
+	a := ap.Addr()
 	if err != nil {
-		ap, err := netip.ParseAddrPort(s)
-		if err != nil {
+		if a, err = netip.ParseAddr(s); err != nil {
 			return netip.Addr{}
 		}
-		a = ap.Addr()
 	}
 	return a.Unmap().WithZone("")
 }
