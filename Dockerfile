@@ -28,7 +28,7 @@ ARG VERSION=dev
 ARG COMMIT=unknown
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 go build -trimpath \
-    -ldflags "-s -w -X ticketflow/internal/buildinfo.Version=${VERSION} -X ticketflow/internal/buildinfo.Commit=${COMMIT}" \
+    -ldflags "-s -w -X github.com/ticketflow/ticketflow/internal/buildinfo.Version=${VERSION} -X github.com/ticketflow/ticketflow/internal/buildinfo.Commit=${COMMIT}" \
     -o /out/ ./worker ./apiserver
 
 # Run: Alpine rather than scratch for its busybox wget, which the healthchecks in

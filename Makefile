@@ -40,7 +40,7 @@ build: docs-assets ## build bin/worker and bin/apiserver
 
 static: docs-assets ## build bin/ as the Dockerfile's build stage does: static, stripped, stamped
 	@CGO_ENABLED=0 go build -trimpath \
-		-ldflags "-s -w -X ticketflow/internal/buildinfo.Version=$(VERSION) -X ticketflow/internal/buildinfo.Commit=$(COMMIT)" \
+		-ldflags "-s -w -X github.com/ticketflow/ticketflow/internal/buildinfo.Version=$(VERSION) -X github.com/ticketflow/ticketflow/internal/buildinfo.Commit=$(COMMIT)" \
 		-o bin/ ./worker ./apiserver
 	bin/apiserver --version
 	bin/worker --version

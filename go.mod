@@ -1,4 +1,4 @@
-module ticketflow
+module github.com/ticketflow/ticketflow
 
 go 1.26.0
 

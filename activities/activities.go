@@ -7,7 +7,7 @@ import (
 	"context"
 	"fmt"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Store is the durable record of tickets.

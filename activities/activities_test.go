@@ -13,12 +13,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"ticketflow/activities"
-	"ticketflow/internal/cache/redis"
-	"ticketflow/internal/cache/redis/redistest"
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/store/postgres/pgtest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/activities"
+	"github.com/ticketflow/ticketflow/internal/cache/redis"
+	"github.com/ticketflow/ticketflow/internal/cache/redis/redistest"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // fixture is the activity on a fresh PostgreSQL database and the test Redis Cluster, run through

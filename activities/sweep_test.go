@@ -11,10 +11,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/testsuite"
 
-	"ticketflow/activities"
-	"ticketflow/internal/idempotency"
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/activities"
+	"github.com/ticketflow/ticketflow/internal/idempotency"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 )
 
 // deletedCounts records what the sweep reports to its metrics.

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"os"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/config"
-	"ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
 )
 
 const usage = "usage: apiserver [--version] [migrate | keys create|list|revoke …]"

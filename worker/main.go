@@ -7,8 +7,8 @@ package main
 import (
 	"context"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/config"
 )
 
 func main() {

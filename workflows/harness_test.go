@@ -17,8 +17,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"ticketflow/internal/ticket"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // start is when every test's workflow starts, on the test environment's clock.

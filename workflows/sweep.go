@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"ticketflow/activities"
+	"github.com/ticketflow/ticketflow/activities"
 )
 
 // sweepOptions bound one sweep. The heartbeat timeout lets another worker take over soon from

@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
-	"ticketflow/activities"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/activities"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // expiredKeys stands in for the store: it holds a number of expired keys and deletes them as the

@@ -10,8 +10,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"ticketflow/activities"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/activities"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Names of the workflow's query and of the update that confirms a ticket's creation. The updates

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestCreateAndRead checks the shape of a created ticket and its headers, and the conditional GET.

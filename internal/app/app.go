@@ -15,13 +15,13 @@ import (
 	"go.temporal.io/sdk/client"
 	temporallog "go.temporal.io/sdk/log"
 
-	"ticketflow/internal/buildinfo"
-	"ticketflow/internal/cache/redis"
-	"ticketflow/internal/config"
-	"ticketflow/internal/httpapi"
-	"ticketflow/internal/metrics"
-	"ticketflow/internal/store/postgres"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/internal/buildinfo"
+	"github.com/ticketflow/ticketflow/internal/cache/redis"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
+	"github.com/ticketflow/ticketflow/internal/metrics"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // NewLogger returns the process's logger: JSON, or text for people at a terminal.

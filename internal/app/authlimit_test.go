@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // guesses numbers the bad keys, so that each is one the server has not seen.

@@ -15,11 +15,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/auth"
-	"ticketflow/internal/config"
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 )
 
 // No Docker engine runs where these tests run, so docker-compose.yml is checked by reading it:

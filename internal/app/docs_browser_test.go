@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/httpapi"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 )
 
 // TestDocsPagesRender loads Swagger UI and ReDoc from a running system in headless Chromium and

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"testing"
 
-	"ticketflow/internal/apiclient"
+	"github.com/ticketflow/ticketflow/internal/apiclient"
 )
 
 // The client that oapi-codegen generates from openapi.json (internal/apiclient) drives a ticket

@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/config"
-	"ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
 )
 
 // keysUsage explains `apiserver keys`.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/cache/redis"
-	"ticketflow/internal/ticket"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/internal/cache/redis"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // reach drives a new ticket to status from through the API.

@@ -16,10 +16,10 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"ticketflow/activities"
-	"ticketflow/internal/app"
-	"ticketflow/internal/ticket"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/activities"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // workerWithRunLimit returns a worker that runs TicketWorkflow with a low RunLimit, under its own name

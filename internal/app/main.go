@@ -9,8 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"ticketflow/internal/buildinfo"
-	"ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/buildinfo"
+	"github.com/ticketflow/ticketflow/internal/config"
 )
 
 // ErrUsage is what a command's run returns for arguments it does not take; Main prints the usage.

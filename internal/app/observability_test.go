@@ -14,10 +14,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/config"
-	"ticketflow/internal/metrics/metricstest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/metrics/metricstest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestAPIMetrics drives the API and reads its /metrics: requests by route template and status,

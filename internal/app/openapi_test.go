@@ -16,7 +16,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"ticketflow/internal/httpapi"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 )
 
 // The document at /api/openapi.json is the contract; every response of every end-to-end test

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // inserter adds items in a goroutine of its own while a test pages through a listing, and lets

@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestAuthentication checks that every /api/v1 call needs a valid key, that revocation takes

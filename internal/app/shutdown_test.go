@@ -16,11 +16,11 @@ import (
 
 	temporallog "go.temporal.io/sdk/log"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/config"
-	"ticketflow/internal/freeport"
-	"ticketflow/internal/metrics/metricstest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/freeport"
+	"github.com/ticketflow/ticketflow/internal/metrics/metricstest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestReadyzWhenPostgresStops puts a proxy between the API and its database, closes it, and

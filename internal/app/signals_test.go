@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/ticket"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // TestSignalRetriedAtOnceAppliesOnce is an automation that sends one escalate signal (one

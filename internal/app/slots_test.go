@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestSlowSendersDoNotStallChanges checks that clients who send a change's headers and then only

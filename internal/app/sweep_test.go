@@ -12,10 +12,10 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/config"
-	"ticketflow/internal/metrics/metricstest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/metrics/metricstest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestIdempotencySweep runs the worker as its main does, with a short TTL and sweep interval: the

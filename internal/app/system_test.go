@@ -16,13 +16,13 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/worker"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/auth"
-	"ticketflow/internal/cache/redis/redistest"
-	"ticketflow/internal/config"
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/store/postgres/pgtest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/cache/redis/redistest"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // system is the whole of ticketflow for one test: a fresh database, the test Redis Cluster, a

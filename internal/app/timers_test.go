@@ -17,10 +17,10 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/config"
-	"ticketflow/internal/ticket"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // startSystemConfigured does what startSystem does, with the configuration cfg and the worker that
@@ -238,7 +238,7 @@ type workerBinary struct {
 func buildWorkerBinary(t *testing.T, cfg config.Config) *workerBinary {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "worker")
-	build := exec.Command("go", "build", "-o", bin, "ticketflow/worker")
+	build := exec.Command("go", "build", "-o", bin, "github.com/ticketflow/ticketflow/worker")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./worker: %v\n%s", err, out)
 	}

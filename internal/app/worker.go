@@ -17,11 +17,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
-	"ticketflow/activities"
-	"ticketflow/internal/buildinfo"
-	"ticketflow/internal/config"
-	"ticketflow/internal/idempotency"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/activities"
+	"github.com/ticketflow/ticketflow/internal/buildinfo"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/idempotency"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // Worker is a Temporal worker of ticketflow. It is a worker.Worker that also knows what its

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Role is what a key may do.

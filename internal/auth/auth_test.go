@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestPermissions checks the role table against api.md, written out here again as the independent

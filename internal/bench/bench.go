@@ -32,10 +32,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
-	"ticketflow/internal/app"
-	"ticketflow/internal/auth"
-	"ticketflow/internal/config"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Settings are the bench's knobs, from BENCH_* environment variables. The stack it runs against

@@ -9,7 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"go.temporal.io/sdk/workflow"
 
-	"ticketflow/internal/cache/redis"
+	"github.com/ticketflow/ticketflow/internal/cache/redis"
 )
 
 // Names of the baseline's workflow messages.

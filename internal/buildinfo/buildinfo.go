@@ -1,7 +1,7 @@
 // Package buildinfo holds the version and commit that a release build stamps into the binaries
 // with the linker, so that a running process and its metrics can say exactly what they are:
 //
-//	go build -ldflags "-X ticketflow/internal/buildinfo.Version=v1.2.0 -X ticketflow/internal/buildinfo.Commit=0f3c9e1"
+//	go build -ldflags "-X github.com/ticketflow/ticketflow/internal/buildinfo.Version=v1.2.0 -X github.com/ticketflow/ticketflow/internal/buildinfo.Commit=0f3c9e1"
 package buildinfo
 
 import (

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/config"
 )
 
 // clearEnv unsets every variable that Load reads for the test, and restores them after it.

@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	"ticketflow/internal/cache/redis"
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/ticket"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/internal/cache/redis"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // Truth is where the checker reads what the system holds: each ticket's workflow (its query),

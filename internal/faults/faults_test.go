@@ -16,11 +16,11 @@ import (
 	"go.temporal.io/sdk/client"
 	temporallog "go.temporal.io/sdk/log"
 
-	"ticketflow/internal/cache/redis"
-	"ticketflow/internal/faults"
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/ticket"
-	"ticketflow/workflows"
+	"github.com/ticketflow/ticketflow/internal/cache/redis"
+	"github.com/ticketflow/ticketflow/internal/faults"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/workflows"
 )
 
 // maxViolations is how many broken promises a failed scenario lists; the rest are counted.

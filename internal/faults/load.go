@@ -17,7 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Kind is the change one operation asks for.

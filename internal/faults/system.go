@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"ticketflow/internal/freeport"
+	"github.com/ticketflow/ticketflow/internal/freeport"
 )
 
 // Build compiles the worker and the API server into dir, as `make build` does, and returns their

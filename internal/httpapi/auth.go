@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Codes of the failures of authentication and of the limits put on each key.

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // flakyKeys is a key store that holds one key and can be taken down.

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // maxBody is the largest request body accepted.

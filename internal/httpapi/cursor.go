@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"strings"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // cursorSigner binds a listing's cursors to the listing that made them. A cursor is the position

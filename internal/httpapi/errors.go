@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Codes of the failures that belong to HTTP itself rather than to the domain.

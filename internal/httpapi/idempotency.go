@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"ticketflow/internal/idempotency"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/idempotency"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // replayedHeader marks a response that repeats the first outcome of an Idempotency-Key.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // keyView is a key as the API shows it, with its times in microseconds like every time in the

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/auth"
 )
 
 // TestKeyJSON checks how the API writes a key: its times in UTC with exactly six fractional

@@ -6,7 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/auth"
 )
 
 // maxChangesPerTicket bounds the changes to one ticket that this process has in flight at once.

@@ -12,7 +12,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/uuid"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 type requestIDKey struct{}

@@ -10,8 +10,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) error {

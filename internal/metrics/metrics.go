@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 
-	"ticketflow/internal/buildinfo"
+	"github.com/ticketflow/ticketflow/internal/buildinfo"
 )
 
 // Metrics is a process's registry and the collectors that ticketflow's own code updates.

@@ -15,9 +15,9 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"ticketflow/internal/metrics"
-	"ticketflow/internal/metrics/metricstest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/metrics"
+	"github.com/ticketflow/ticketflow/internal/metrics/metricstest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 func newMetrics(t *testing.T) (*metrics.Metrics, func() metricstest.Families) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 func TestApplyComment(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 func TestErrorHelpers(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // FuzzLifecycle applies any sequence of commands to a new ticket and checks that the ticket never

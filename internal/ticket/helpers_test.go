@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // rawNow is the clock value the tests pass in: not UTC and with nanoseconds, so that every test

@@ -3,7 +3,7 @@ package ticket_test
 import (
 	"testing"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestIfVersion checks the optimistic-concurrency precondition: a command that names a version

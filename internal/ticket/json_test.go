@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // sixDigits is a JSON time as the API promises it: RFC 3339, UTC, exactly six fractional digits.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 func TestCursorRoundTrip(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Check is what the workflow's update validator calls; it must refuse exactly what Apply refuses

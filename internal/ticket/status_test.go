@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // lifecycle is the table of /work/shared/design/api.md ("Lifecycle"), written out by hand as the

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // policy is the configuration's default policy: the SLA of the fixture tickets (high) is 8h.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 func TestNewTicketValidate(t *testing.T) {

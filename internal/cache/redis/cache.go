@@ -28,7 +28,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Timeouts and retries of the client made by New. They are short on purpose: a read that the

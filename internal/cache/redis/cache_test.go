@@ -13,9 +13,9 @@ import (
 	"github.com/google/uuid"
 	goredis "github.com/redis/go-redis/v9"
 
-	"ticketflow/internal/cache/redis"
-	"ticketflow/internal/cache/redis/redistest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/cache/redis"
+	"github.com/ticketflow/ticketflow/internal/cache/redis/redistest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // newTicket returns a ticket at the given version, with times as the domain makes them (UTC,

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"ticketflow/internal/idempotency"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/idempotency"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // Claim stores rec unless its scope and key are taken, and returns the record that holds them.

@@ -10,9 +10,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"ticketflow/internal/idempotency"
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/idempotency"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 )
 
 // keysDB is a store on a fresh database, with a connection of its own to age and count keys.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"ticketflow/internal/idempotency"
-	"ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/idempotency"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 )
 
 func TestClaimAndComplete(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 const keyColumns = `id::text, name, role, subject, created_at, revoked_at`

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/auth"
-	"ticketflow/internal/store/postgres/pgtest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 func TestKeys(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers the pgx5:// scheme
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
-	"ticketflow/migrations"
+	"github.com/ticketflow/ticketflow/migrations"
 )
 
 // Migrate brings the database at dsn, a postgres:// URL, up to the newest schema in package

@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 )
 
 func TestMigrate(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/store/postgres/pgtest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestPersistLaterAttemptWins writes a change from a workflow task that was then lost, and the

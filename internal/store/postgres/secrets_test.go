@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 )
 
 // TestSecretIsShared checks that processes asking for a secret at once all get the same one, that

@@ -11,9 +11,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"ticketflow/internal/store/postgres"
-	"ticketflow/internal/store/postgres/pgtest"
-	"ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // base is a time with nanoseconds and a zone other than UTC, to prove that what is read back

@@ -12,8 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"ticketflow/internal/bench"
-	"ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/bench"
+	"github.com/ticketflow/ticketflow/internal/config"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketflow/internal/cache/redis"
+	"github.com/ticketflow/ticketflow/internal/cache/redis"
 )
 
 // TTL is the time to live of the documents written through a Cache made by New: long enough to

@@ -17,7 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/store/postgres"
 )
 
 // EnvDSN names the environment variable that points the tests at a PostgreSQL server.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"ticketflow/internal/store/postgres/pgtest"
+	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 )
 
 // TestNew checks the promise to every test that uses the package: a database of its own, ready
