@@ -12,7 +12,9 @@ import (
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
-// Reader reads a ticket from the durable record.
+// Reader reads a ticket from the durable record. Its errors are domain errors: ENOTFOUND, and
+// ETIMEOUT or EUNAVAILABLE when the record did not answer, which leaves a change's outcome as
+// unknown as Temporal being down would.
 type Reader interface {
 	// Ticket returns the ticket, or an ENOTFOUND error.
 	Ticket(ctx context.Context, id string) (ticket.Ticket, error)
@@ -97,13 +99,13 @@ func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (tic
 		// the request made its change; if not, whether the ticket exists and why the lifecycle
 		// refuses the change.
 		if applied, ok, rerr := c.tickets.AppliedChange(ctx, id, cmd.RequestID); rerr != nil {
-			return ticket.Change{}, fromRecord(ctx, rerr)
+			return ticket.Change{}, rerr
 		} else if ok {
 			return applied, nil
 		}
 		t, rerr := c.tickets.Ticket(ctx, id)
 		if rerr != nil {
-			return ticket.Change{}, fromRecord(ctx, rerr)
+			return ticket.Change{}, rerr
 		}
 		if cerr := t.Check(cmd.Normalize()); cerr != nil {
 			return ticket.Change{}, cerr
@@ -162,11 +164,3 @@ func translate(ctx context.Context, err error) error {
 
 // notConfirmed is what a client reads when a change's outcome is unknown because time ran out.
 const notConfirmed = "the change was not confirmed in time; retry to learn its outcome"
-
-// fromRecord turns a failed read of the record into a domain error. The Reader returns domain
-// errors for what no retry changes (a ticket not found); anything else is the database failing
-// (a dropped connection, a server down or restarting), which the store's contract calls
-// retryable, and which leaves the change's outcome as unknown as Temporal being down would.
-func fromRecord(ctx context.Context, err error) error {
-	return ticket.Retryable(ctx, err, notConfirmed, "the ticket's record is unavailable; retry later")
-}

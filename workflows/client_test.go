@@ -65,31 +65,3 @@ func TestTranslate(t *testing.T) {
 		})
 	}
 }
-
-// TestFromRecord checks that a failed read of the record is a retryable 503 (or a 504 past the
-// request's time), and that a ticket that is not there stays a 404.
-func TestFromRecord(t *testing.T) {
-	expired, cancel := context.WithCancel(context.Background())
-	cancel()
-	tests := []struct {
-		name string
-		ctx  context.Context
-		err  error
-		want string
-	}{
-		{"not found", context.Background(), ticket.Errorf(ticket.ENOTFOUND, "no ticket"), ticket.ENOTFOUND},
-		{"database down", context.Background(), errors.New("postgres: dial tcp: connection refused"), ticket.EUNAVAILABLE},
-		{"out of time", expired, errors.New("postgres: context canceled"), ticket.ETIMEOUT},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := fromRecord(tt.ctx, tt.err)
-			if code := ticket.ErrorCode(got); code != tt.want {
-				t.Errorf("fromRecord(%v) has code %q, want %q", tt.err, code, tt.want)
-			}
-			if !errors.Is(got, tt.err) {
-				t.Errorf("fromRecord(%v) = %v, which lost the cause", tt.err, got)
-			}
-		})
-	}
-}

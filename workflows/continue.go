@@ -22,7 +22,7 @@ func (s *ticketState) restore(st State) {
 
 // continueDue reports whether the run should end and hand the ticket to a new one.
 func (s *ticketState) continueDue(ctx workflow.Context) bool {
-	if !s.automated {
+	if !s.has.automated {
 		return false
 	}
 	limit := s.in.RunLimit

@@ -16,7 +16,7 @@ import (
 // TestReplayRecordedHistories replays histories recorded from real tickets on the Temporal dev
 // server against today's TicketWorkflow. A change to the workflow that would issue different
 // commands for an existing history fails here; such a change must be guarded with
-// workflow.GetVersion. The README says how to record a new history.
+// workflow.GetVersion. docs/changing-the-workflow.md says how to record a new history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {

@@ -7,12 +7,17 @@ import (
 
 // The search attributes that each ticket's workflow keeps up to date, so that ops can list tickets
 // in the Temporal UI and CLI, e.g. TicketStatus = 'open' AND TicketEscalationLevel > 0. They must be
-// registered in the namespace (internal/devstack/stack.sh does it for the dev and test servers).
+// registered in the namespace (internal/devstack does it for the local servers from SearchAttributes).
 var (
 	SearchStatus          = temporal.NewSearchAttributeKeyKeyword("TicketStatus")
 	SearchPriority        = temporal.NewSearchAttributeKeyKeyword("TicketPriority")
 	SearchEscalationLevel = temporal.NewSearchAttributeKeyInt64("TicketEscalationLevel")
 )
+
+// SearchAttributes is every key above. The local servers register this list (internal/devstack),
+// and docker-compose.yml's is checked against it: a key left out would not be registered, and
+// the workflow that sets it would fail.
+var SearchAttributes = []temporal.SearchAttributeKey{SearchStatus, SearchPriority, SearchEscalationLevel}
 
 // MemoTitle is the memo field that shows the ticket's title next to its workflow in the UI.
 const MemoTitle = "title"

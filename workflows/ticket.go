@@ -43,7 +43,7 @@ type Input struct {
 // workflow.DefaultVersion) replay without any of them.
 const changeAutomations = "timers-and-search-attributes"
 
-// changeLocalPersist guards the changes that make a change cheap. Version 1: persisting with a
+// changeLocalPersist guards the changes that cut what a change costs the server. Version 1: persisting with a
 // local activity instead of a scheduled one (see persist). Version 2: keeping an armed timer that
 // fires no later than the ticket's next deadline instead of cancelling it (see rearm). Runs
 // recorded before a version replay as they were recorded; one change ID for both keeps a run to
@@ -126,29 +126,37 @@ type ticketState struct {
 	// untilDone and onceInBatch cache persistsUntilDone and appliesOnceInBatch, nil until asked.
 	untilDone, onceInBatch *bool
 
-	// automated is false in runs that began before changeAutomations: they keep no timer, set no
-	// search attribute and never continue as new, so that their histories replay.
-	automated bool
-	// local is false in runs that began before changeLocalPersist: they persist with a scheduled
-	// activity only. keepEarlierTimer is false in runs before its version 2.
-	local            bool
-	keepEarlierTimer bool
-	timer            *armedTimer // the timer waiting for the ticket's next deadline, nil when none is
-	tickQueued       bool        // a fired timer's tick waits in the queue
+	// has says which of the workflow's versioned changes this run makes, fixed when it begins.
+	has        versions
+	timer      *armedTimer // the timer waiting for the ticket's next deadline, nil when none is
+	tickQueued bool        // a fired timer's tick waits in the queue
 
 	handled  int        // updates and signals this run has taken, to continue as new in time
 	draining bool       // continuing as new: answers are held until nothing is left to apply
 	held     []*request // applied and persisted, answered when the drain ends
 }
 
+// versions says which versioned changes a run makes; runs recorded before a change replay without
+// it, as they were recorded.
+type versions struct {
+	// automated is false in runs that began before changeAutomations: they keep no timer, set no
+	// search attribute and never continue as new.
+	automated bool
+	// localPersist is false in runs that began before changeLocalPersist: they persist with a
+	// scheduled activity only. keepEarlierTimer is false in runs before its version 2.
+	localPersist     bool
+	keepEarlierTimer bool
+}
+
 // TicketWorkflow runs one ticket from creation until it is closed, continuing as new when its
 // history grows long.
 func TicketWorkflow(ctx workflow.Context, in Input) (ticket.Ticket, error) {
-	cheap := workflow.GetVersion(ctx, changeLocalPersist, workflow.DefaultVersion, 2)
-	s := &ticketState{in: in,
+	persistVersion := workflow.GetVersion(ctx, changeLocalPersist, workflow.DefaultVersion, 2)
+	s := &ticketState{in: in, has: versions{
 		automated:        workflow.GetVersion(ctx, changeAutomations, workflow.DefaultVersion, 1) >= 1,
-		local:            cheap >= 1,
-		keepEarlierTimer: cheap >= 2}
+		localPersist:     persistVersion >= 1,
+		keepEarlierTimer: persistVersion >= 2,
+	}}
 	if in.State != nil {
 		s.restore(*in.State) // before the handlers, so that their validators see the ticket
 	}
@@ -176,7 +184,7 @@ func (s *ticketState) create(ctx workflow.Context) error {
 		return err
 	}
 	s.state, s.ticket = state, state.Ticket
-	if s.automated {
+	if s.has.automated {
 		return s.describe(ctx)
 	}
 	return nil
@@ -303,7 +311,7 @@ func (s *ticketState) signalWaiting() bool {
 // when the run has taken enough messages, or Temporal suggests it, once the same holds.
 func (s *ticketState) run(ctx workflow.Context) error {
 	for {
-		if err := s.reflect(ctx); err != nil {
+		if err := s.showOutside(ctx); err != nil {
 			return err
 		}
 		if err := workflow.Await(ctx, func() bool { return s.wake(ctx) }); err != nil {
@@ -344,11 +352,11 @@ func (s *ticketState) wake(ctx workflow.Context) bool {
 		workflow.AllHandlersFinished(ctx) && (s.ticket.Status.IsFinal() || s.continueDue(ctx))
 }
 
-// reflect shows the ticket as it now stands outside the workflow: in its search attributes, and
+// showOutside shows the ticket as it now stands outside the workflow: in its search attributes, and
 // in the timer that waits for its next deadline. A draining run arms no new timer: it ends within
 // a batch or two, and the next run arms the timer from the state it carries.
-func (s *ticketState) reflect(ctx workflow.Context) error {
-	if !s.automated {
+func (s *ticketState) showOutside(ctx workflow.Context) error {
+	if !s.has.automated {
 		return nil
 	}
 	if err := s.publish(ctx); err != nil {
@@ -473,10 +481,10 @@ func (s *ticketState) persist(ctx workflow.Context, changes []ticket.Change, dur
 		return nil
 	}
 	var a *activities.Activities
-	if s.local && !durable {
+	if s.has.localPersist && !durable {
 		lctx := workflow.WithLocalActivityOptions(ctx, persistLocalOptions)
 		err := workflow.ExecuteLocalActivity(lctx, a.Persist, changes).Get(lctx, nil)
-		if err == nil || temporal.IsCanceledError(err) || final(err) && !s.persistsUntilDone(ctx) {
+		if err == nil || temporal.IsCanceledError(err) || nonRetryable(err) && !s.persistsUntilDone(ctx) {
 			return err
 		}
 		workflow.GetLogger(ctx).Warn("persisting locally failed; retrying with a scheduled activity",
@@ -488,7 +496,7 @@ func (s *ticketState) persist(ctx workflow.Context, changes []ticket.Change, dur
 		if err == nil || temporal.IsCanceledError(err) || !s.persistsUntilDone(ctx) {
 			return err
 		}
-		// The server gave up on the activity, which only a failure marked final makes it do.
+		// The server gave up on the activity, which only a failure marked non-retryable makes it do.
 		// Try again later rather than fail the ticket for good.
 		workflow.GetLogger(ctx).Error("persisting failed; trying again later",
 			"ticket_id", s.in.TicketID, "retry_in", persistRetryAfter, "error", err)
@@ -524,9 +532,9 @@ func (s *ticketState) persistsUntilDone(ctx workflow.Context) bool {
 	return *s.untilDone
 }
 
-// final reports whether the activity marked err as one that no retry can fix. Runs before
+// nonRetryable reports whether the activity marked err as one that no retry can fix. Runs before
 // changePersistUntilDone failed the workflow on it; today's activities mark no failure so.
-func final(err error) bool {
+func nonRetryable(err error) bool {
 	var app *temporal.ApplicationError
 	return errors.As(err, &app) && app.NonRetryable()
 }

@@ -29,7 +29,7 @@ func (s *ticketState) rearm(ctx workflow.Context) {
 	}
 	next, ok := s.in.Policy.Next(s.ticket, s.state.Timers)
 	if s.timer != nil {
-		if ok && (s.timer.deadline.Equal(next) || s.keepEarlierTimer && !s.timer.deadline.At.After(next.At)) {
+		if ok && (s.timer.deadline.Equal(next) || s.has.keepEarlierTimer && !s.timer.deadline.At.After(next.At)) {
 			return
 		}
 		s.timer.cancel()

@@ -20,6 +20,7 @@ import (
 	"github.com/ticketflow/ticketflow/internal/config"
 	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/metrics"
+	"github.com/ticketflow/ticketflow/internal/service"
 	"github.com/ticketflow/ticketflow/internal/store/postgres"
 	"github.com/ticketflow/ticketflow/workflows"
 )
@@ -113,10 +114,10 @@ func (d *Deps) Close() {
 
 // Handler returns the HTTP API, counted and timed, with the process's metrics at /metrics.
 func (d *Deps) Handler() http.Handler {
+	svc := service.New(workflows.NewClient(d.Temporal, d.Config.TemporalTaskQueue, d.Config.Policy(), d.Store),
+		d.Store, d.Metrics.Cache(d.Cache), d.Log)
 	server := httpapi.New(httpapi.Options{
-		Workflows:        workflows.NewClient(d.Temporal, d.Config.TemporalTaskQueue, d.Config.Policy(), d.Store),
-		Store:            d.Store,
-		Cache:            d.Metrics.Cache(d.Cache),
+		Service:          svc,
 		Logger:           d.Log,
 		RequestTimeout:   d.Config.RequestTimeout,
 		RateLimit:        d.Config.RateLimit,

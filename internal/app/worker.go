@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/ticketflow/ticketflow/activities"
 	"github.com/ticketflow/ticketflow/internal/buildinfo"
 	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/health"
 	"github.com/ticketflow/ticketflow/internal/idempotency"
 	"github.com/ticketflow/ticketflow/workflows"
 )
@@ -131,16 +131,16 @@ func WorkerOptions(cfg config.Config) worker.Options {
 // WorkerHandler serves the worker's /metrics; /healthz, which says the process answers, for a
 // liveness probe; and /readyz, which says whether w polls and reaches what its tasks need.
 func (d *Deps) WorkerHandler(w *Worker) http.Handler {
-	checks := []readinessCheck{
-		{"worker", w.Check},
-		{"temporal", func(ctx context.Context) error {
+	checks := []health.Check{
+		{Name: "worker", Check: w.Check},
+		{Name: "temporal", Check: func(ctx context.Context) error {
 			_, err := d.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		}},
-		{"postgres", d.Store.Ping},
-		{"redis", d.Cache.Ping},
+		{Name: "postgres", Check: d.Store.Ping},
+		{Name: "redis", Check: d.Cache.Ping},
 		// Tickets whose writes have kept failing: the process runs, but those tickets are stuck.
-		{"persist", w.failing.Check},
+		{Name: "persist", Check: w.failing.Check},
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.Metrics.Handler())
@@ -149,7 +149,16 @@ func (d *Deps) WorkerHandler(w *Worker) http.Handler {
 		_, _ = rw.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
-		ready, results := runChecks(r.Context(), d.Log, checks)
+		// Each result is "ok" or what failed: the worker's address is for operators, and the
+		// failure (which ticket's writes fail, why) is what they need.
+		ready, errs := health.Run(r.Context(), d.Log, checks)
+		results := make(map[string]string, len(errs))
+		for name, err := range errs {
+			results[name] = "ok"
+			if err != nil {
+				results[name] = err.Error()
+			}
+		}
 		body := map[string]any{"status": "ready", "checks": results}
 		status := http.StatusOK
 		if !ready {
@@ -161,38 +170,6 @@ func (d *Deps) WorkerHandler(w *Worker) http.Handler {
 		_, _ = rw.Write(append(b, '\n'))
 	})
 	return mux
-}
-
-// readinessCheck is one line of /readyz: a name and what says whether it is fine.
-type readinessCheck struct {
-	name  string
-	check func(context.Context) error
-}
-
-// runChecks runs the checks at once, each within 2 s, so that a dependency that hangs makes the
-// answer slow by no more than that. Each result is "ok" or what failed: the worker's address is
-// for operators, and the failure (which ticket's writes fail, why) is what they need.
-func runChecks(ctx context.Context, log *slog.Logger, checks []readinessCheck) (bool, map[string]string) {
-	results := make([]string, len(checks))
-	var wg sync.WaitGroup
-	for i, c := range checks {
-		wg.Go(func() {
-			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			defer cancel()
-			results[i] = "ok"
-			if err := c.check(cctx); err != nil {
-				log.WarnContext(ctx, "not ready", "check", c.name, "error", err)
-				results[i] = err.Error()
-			}
-		})
-	}
-	wg.Wait()
-	ready, byName := true, make(map[string]string, len(checks))
-	for i, c := range checks {
-		byName[c.name] = results[i]
-		ready = ready && results[i] == "ok"
-	}
-	return ready, byName
 }
 
 // SweepScheduleID is the ID of the Temporal Schedule that sweeps the expired Idempotency-Keys for

@@ -15,27 +15,10 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/service"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
-// Codes of the failures of authentication and of the limits put on each key.
-const (
-	codeUnauthorized = "unauthorized"
-	codeForbidden    = "forbidden"
-	codeRateLimited  = "rate_limited"
-)
-
-// Keys is where API keys are kept.
-type Keys interface {
-	// KeyByHash returns the key whose secret has the hash, revoked or not; ENOTFOUND when none.
-	KeyByHash(ctx context.Context, hash []byte) (auth.Key, error)
-	// CreateKey stores a new key with its secret's hash. Errors: EINVALID, ECONFLICT (name taken).
-	CreateKey(ctx context.Context, n auth.NewKey, hash []byte) (auth.Key, error)
-	// ListKeys returns every key, oldest first.
-	ListKeys(ctx context.Context) ([]auth.Key, error)
-	// RevokeKey revokes the key with this ID or name. Errors: ENOTFOUND.
-	RevokeKey(ctx context.Context, idOrName string) (auth.Key, error)
-}
 
 // keyCacheTTL bounds how long a checked key is trusted without asking the database again. The
 // database also tells every process of a revocation at once (ForgetKeys), so this only matters if
@@ -57,7 +40,7 @@ const unknownKeyTTL = time.Minute
 // guessing: an address that failed too often is answered 429 before any lookup, and secrets that
 // no key has are remembered for a while.
 type authenticator struct {
-	keys     Keys
+	keys     service.Keys
 	rate     rate.Limit
 	burst    int
 	trusted  []netip.Prefix // proxies whose X-Forwarded-For names the client
@@ -79,7 +62,7 @@ type knownKey struct {
 const maxKnownKeys = 10000
 
 // newAuthenticator returns the authenticator of a server with these options.
-func newAuthenticator(keys Keys, o Options) *authenticator {
+func newAuthenticator(keys service.Keys, o Options) *authenticator {
 	if o.RateLimit <= 0 || o.RateBurst <= 0 {
 		o.RateLimit, o.RateBurst = 100, 200
 	}
@@ -249,7 +232,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			switch {
 			case errors.As(err, &later):
 				w.Header().Set("Retry-After", retryAfter(later.wait))
-			case ticket.ErrorCode(err) == codeUnauthorized:
+			case errorCode(err) == codeUnauthorized:
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ticketflow", error="invalid_token"`)
 			}
 			s.writeError(w, r, err)
@@ -279,7 +262,7 @@ func principal(r *http.Request) auth.Principal {
 func require(op auth.Operation, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if p := principal(r); !p.Can(op) {
-			return requestError(codeForbidden, "a key of role %s may not %s", p.Role, strings.ReplaceAll(string(op), "_", " "))
+			return ticket.Errorf(ticket.EFORBIDDEN, "a key of role %s may not %s", p.Role, strings.ReplaceAll(string(op), "_", " "))
 		}
 		return h(w, r)
 	}

@@ -16,12 +16,13 @@ import (
 	"time"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/service"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // flakyKeys is a key store that holds one key and can be taken down.
 type flakyKeys struct {
-	Keys
+	service.Keys
 	key   auth.Key
 	hash  string
 	down  bool
@@ -79,14 +80,14 @@ func TestKeysTrustedWhileStoreIsDown(t *testing.T) {
 	}
 
 	keys.down = false
-	if _, err := a.principal(ctx, client, "tf_never_seen"); ticket.ErrorCode(err) != codeUnauthorized {
+	if _, err := a.principal(ctx, client, "tf_never_seen"); errorCode(err) != codeUnauthorized {
 		t.Errorf("principal of an unknown key, store up: %v, want %s", err, codeUnauthorized)
 	}
 }
 
 // countingKeys is a key store that counts its lookups.
 type countingKeys struct {
-	Keys
+	service.Keys
 	mu      sync.Mutex
 	keys    map[string]auth.Key // by the secret's hash
 	lookups int
@@ -118,7 +119,7 @@ func (c *countingKeys) count() int {
 }
 
 // authServer is just enough of a Server to run authenticate in front of a handler that answers 200.
-func authServer(keys Keys, o Options) (*Server, http.Handler) {
+func authServer(keys service.Keys, o Options) (*Server, http.Handler) {
 	s := &Server{log: slog.New(slog.DiscardHandler), auth: newAuthenticator(keys, o)}
 	return s, s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)

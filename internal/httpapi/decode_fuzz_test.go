@@ -21,14 +21,14 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"title":"x"}`), "text/plain")
 	f.Add([]byte(``), "")
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		for _, target := range []any{&ticket.NewTicket{}, &commentRequest{}, &transitionRequest{}} {
+		for _, target := range []any{&newTicketRequest{}, &commentRequest{}, &transitionRequest{}} {
 			r := httptest.NewRequest("POST", "/api/v1/tickets", bytes.NewReader(body))
 			r.Header.Set("Content-Type", contentType)
 			err := decode(httptest.NewRecorder(), r, target, false)
 			if err == nil {
 				switch v := target.(type) {
-				case *ticket.NewTicket:
-					err = v.Validate()
+				case *newTicketRequest:
+					err = v.newTicket().Validate()
 				case *commentRequest:
 					err = ticket.Command{Action: ticket.ActionComment, Comment: v.Body, CommentID: "c", Author: v.Author}.Validate()
 				}
@@ -36,7 +36,7 @@ func FuzzDecode(f *testing.F) {
 			if err == nil {
 				continue
 			}
-			kind, ok := problems[ticket.ErrorCode(err)]
+			kind, ok := problems[errorCode(err)]
 			if !ok || kind.status < 400 || kind.status >= 500 {
 				t.Fatalf("%q (%s) refused with %v: status %d", body, contentType, err, kind.status)
 			}

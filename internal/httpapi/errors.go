@@ -3,13 +3,15 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
-// Codes of the failures that belong to HTTP itself rather than to the domain.
+// Codes of the failures that belong to HTTP itself rather than to the domain: the request's
+// syntax, size, type or parameters, and its authentication.
 const (
 	codeBadRequest      = "bad_request"
 	codeTooLarge        = "too_large"
@@ -17,6 +19,8 @@ const (
 	codeNoRoute         = "no_route"
 	codeMethod          = "method_not_allowed"
 	codeKeyReused       = "idempotency_key_reused"
+	codeUnauthorized    = "unauthorized"
+	codeRateLimited     = "rate_limited"
 )
 
 // problemKind is how one error code is shown to a client.
@@ -35,6 +39,7 @@ var problems = map[string]problemKind{
 	ticket.ECONFLICT:          {http.StatusConflict, "/problems/conflict", "Conflict"},
 	ticket.EPRECONDITION:      {http.StatusPreconditionFailed, "/problems/precondition-failed", "Precondition failed"},
 	ticket.EAPPLIED:           {http.StatusConflict, "/problems/conflict", "Conflict"},
+	ticket.EFORBIDDEN:         {http.StatusForbidden, "/problems/forbidden", "Forbidden"},
 	ticket.EUNAVAILABLE:       {http.StatusServiceUnavailable, "/problems/unavailable", "Service unavailable"},
 	ticket.ETIMEOUT:           {http.StatusGatewayTimeout, "/problems/timeout", "Not confirmed in time"},
 	ticket.EINTERNAL:          {http.StatusInternalServerError, "/problems/internal", "Internal error"},
@@ -45,7 +50,6 @@ var problems = map[string]problemKind{
 	codeMethod:                {http.StatusMethodNotAllowed, "/problems/method-not-allowed", "Method not allowed"},
 	codeKeyReused:             {http.StatusUnprocessableEntity, "/problems/idempotency-key-reused", "Idempotency key reused"},
 	codeUnauthorized:          {http.StatusUnauthorized, "/problems/unauthorized", "Unauthorized"},
-	codeForbidden:             {http.StatusForbidden, "/problems/forbidden", "Forbidden"},
 	codeRateLimited:           {http.StatusTooManyRequests, "/problems/rate-limited", "Too many requests"},
 }
 
@@ -59,15 +63,33 @@ type problem struct {
 	Errors   []ticket.FieldError `json:"errors,omitempty"`
 }
 
-// requestError is a problem with the request itself: its syntax, size, type or parameters.
+// httpError is a failure of the request itself, which the domain knows nothing of.
+type httpError struct {
+	code    string
+	message string
+}
+
+func (e *httpError) Error() string { return e.message }
+
+// requestError is a problem with the request itself: its syntax, size, type or parameters, or
+// its key.
 func requestError(code, format string, args ...any) error {
-	return ticket.Errorf(code, format, args...)
+	return &httpError{code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// errorCode returns the code of err: an HTTP code of this package's, or the domain's.
+func errorCode(err error) string {
+	var h *httpError
+	if errors.As(err, &h) {
+		return h.code
+	}
+	return ticket.ErrorCode(err)
 }
 
 // writeError writes err as problem+json. Errors without a code are logged and shown only as an
 // internal error, so no driver message or address ever reaches a client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := ticket.ErrorCode(err)
+	code := errorCode(err)
 	if errors.Is(err, context.DeadlineExceeded) && code == ticket.EINTERNAL {
 		code = ticket.ETIMEOUT
 	}
@@ -76,7 +98,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		kind = problems[ticket.EINTERNAL]
 	}
 	detail := ticket.ErrorMessage(err)
+	var h *httpError
 	switch {
+	case errors.As(err, &h):
+		detail = h.message
 	case code == ticket.ETIMEOUT && ticket.ErrorCode(err) != ticket.ETIMEOUT:
 		detail = "the request was not completed in time; retry it"
 	case kind.status >= 500:
@@ -90,16 +115,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Type: kind.typ, Title: kind.title, Status: kind.status, Detail: detail,
 		Instance: r.URL.Path, Errors: ticket.ErrorFields(err),
 	})
-}
-
-// storeError turns a failed read of the store into what the client can act on. The store returns
-// a domain error for what no retry changes (not found, invalid input), and any other error for a
-// failure of the database itself (a dropped connection, a server that is down or restarting),
-// which its contract calls retryable: that is a 503 with Retry-After, or a 504 when the request's
-// own time ran out first, never a 500, which would tell the client that retrying is pointless.
-func storeError(r *http.Request, err error) error {
-	return ticket.Retryable(r.Context(), err, "the request was not completed in time; retry it",
-		"the database is unavailable; retry later")
 }
 
 // logWriteFailure is for the rare case that a response cannot be encoded; the client gets what was

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/ticketflow/ticketflow/internal/idempotency"
-	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/service"
 )
 
 // replayedHeader marks a response that repeats the first outcome of an Idempotency-Key.
@@ -20,13 +19,7 @@ const replayedHeader = "Idempotent-Replayed"
 // keptHeaders are the response headers that a replay repeats.
 var keptHeaders = []string{"Content-Type", "Location", "ETag"}
 
-// claim is what a request with an Idempotency-Key carries down to its handler: the ID its effect
-// gets and the request ID that Temporal deduplicates the change by.
-type claim struct {
-	resourceID string
-	requestID  string
-}
-
+// claimKey carries the IDs that an Idempotency-Key claimed down to the handler.
 type claimKey struct{}
 
 // idempotent makes a POST safe to retry. With an Idempotency-Key, the first request claims the key
@@ -50,33 +43,25 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 
 		// Keys are scoped per API key too: one client can never see another's outcome.
 		scope := principal(r).KeyID + " " + r.Method + " " + r.URL.Path
-		resourceID, err := newID()
-		if err != nil {
+		claimed, err := s.svc.Claim(r.Context(), scope, key, fingerprint(r, body))
+		switch {
+		case errors.Is(err, service.ErrKeyReused):
+			return requestError(codeKeyReused, "%v", err)
+		case err != nil:
 			return err
-		}
-		rec, err := s.store.Claim(r.Context(), idempotency.Record{
-			Scope: scope, Key: key, RequestHash: fingerprint(r, body), ResourceID: resourceID,
-		})
-		if err != nil {
-			return unavailable(err)
-		}
-		if !bytes.Equal(rec.RequestHash, fingerprint(r, body)) {
-			return requestError(codeKeyReused, "this Idempotency-Key was used for a different request; use a new key")
-		}
-		if rec.Response != nil {
-			replay(w, *rec.Response)
+		case claimed.Response != nil:
+			replay(w, *claimed.Response)
 			return nil
 		}
 
-		sum := sha256.Sum256([]byte(scope + "\x00" + key))
-		ctx := context.WithValue(r.Context(), claimKey{}, claim{resourceID: rec.ResourceID, requestID: "idem-" + hex.EncodeToString(sum[:16])})
+		ctx := context.WithValue(r.Context(), claimKey{}, claimed.IDs)
 		buf := newBufferedResponse()
 		if err := h(buf, r.WithContext(ctx)); err != nil {
 			s.writeError(buf, r, err)
 		}
 		// A 5xx leaves the outcome unknown: the next retry must drive the change again.
 		if buf.status < 500 {
-			if err := s.store.Complete(r.Context(), scope, key, buf.response()); err != nil {
+			if err := s.svc.Complete(r.Context(), scope, key, buf.response()); err != nil {
 				s.log.WarnContext(r.Context(), "store idempotent response", "error", err)
 			}
 		}
@@ -96,19 +81,10 @@ func fingerprint(r *http.Request, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// resourceID returns the ID for the effect of the request: the one its Idempotency-Key claimed, or
-// a new one.
-func resourceID(r *http.Request) (string, error) {
-	if c, ok := r.Context().Value(claimKey{}).(claim); ok {
-		return c.resourceID, nil
-	}
-	return newID()
-}
-
-// changeRequestID returns the ID that Temporal deduplicates the request's change by, "" for none.
-func changeRequestID(r *http.Request) string {
-	c, _ := r.Context().Value(claimKey{}).(claim)
-	return c.requestID
+// claimedIDs returns the IDs that the request's Idempotency-Key claimed; none without a key.
+func claimedIDs(r *http.Request) service.IDs {
+	ids, _ := r.Context().Value(claimKey{}).(service.IDs)
+	return ids
 }
 
 func replay(w http.ResponseWriter, resp idempotency.Response) {
@@ -120,15 +96,6 @@ func replay(w http.ResponseWriter, resp idempotency.Response) {
 	if _, err := w.Write(resp.Body); err != nil {
 		logWriteFailure(err)
 	}
-}
-
-// unavailable reports a failure of the key store as retryable: nothing was done yet.
-func unavailable(err error) error {
-	var e *ticket.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return &ticket.Error{Code: ticket.EUNAVAILABLE, Message: "the request could not be recorded; retry it"}
 }
 
 // printableASCII reports whether s is 1..max printable ASCII characters.

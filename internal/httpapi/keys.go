@@ -35,7 +35,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	secret, hash := auth.NewSecret()
-	k, err := s.store.CreateKey(r.Context(), in, hash)
+	k, err := s.svc.CreateKey(r.Context(), in, hash)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	keys, err := s.store.ListKeys(r.Context())
+	keys, err := s.svc.ListKeys(r.Context())
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
-	k, err := s.store.RevokeKey(r.Context(), chi.URLParam(r, "id"))
+	k, err := s.svc.RevokeKey(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		return err
 	}

@@ -25,15 +25,10 @@ import (
 // testServer returns a Server whose dependencies are never called by these tests: walking the
 // routes and serving the documentation need none of them.
 func testServer() *Server {
-	return New(Options{Workflows: unusedWorkflows{}, Store: unusedStore{}, Cache: unusedCache{},
-		Logger: slog.New(slog.DiscardHandler)})
+	return New(Options{Service: unusedService{}, Logger: slog.New(slog.DiscardHandler)})
 }
 
-type (
-	unusedWorkflows struct{ Workflows }
-	unusedStore     struct{ Store }
-	unusedCache     struct{ Cache }
-)
+type unusedService struct{ Service }
 
 // spec is the OpenAPI document, decoded.
 type spec map[string]any

@@ -1,6 +1,6 @@
 // Package httpapi is ticketflow's HTTP API. It holds no business logic: it decodes a request,
-// hands a change to the ticket's workflow or reads from the cache and the database, and writes the
-// answer, with every failure mapped to a status by one table (errors.go).
+// calls the application (Service), and writes the answer in the API's own shapes (views.go),
+// with every failure mapped to a status by one table (errors.go).
 package httpapi
 
 import (
@@ -14,63 +14,43 @@ import (
 
 	"github.com/ticketflow/ticketflow/internal/auth"
 	"github.com/ticketflow/ticketflow/internal/idempotency"
+	"github.com/ticketflow/ticketflow/internal/service"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
-// Workflows applies changes to tickets through their workflows.
-type Workflows interface {
-	// Create starts a ticket and returns it once persisted. Errors: EINVALID, ETIMEOUT, EUNAVAILABLE.
-	Create(ctx context.Context, id string, n ticket.NewTicket, actor string) (ticket.Ticket, error)
-	// Change applies cmd and returns what it changed once persisted. Errors: ENOTFOUND, EINVALID,
-	// EINVALIDTRANSITION, ECLOSED, ETIMEOUT, EUNAVAILABLE.
-	Change(ctx context.Context, id string, cmd ticket.Command) (ticket.Change, error)
-	// Ping checks that Temporal answers.
-	Ping(ctx context.Context) error
-}
-
-// Store is the durable record that reads fall back to.
-type Store interface {
-	// Ticket returns a ticket or ENOTFOUND.
-	Ticket(ctx context.Context, id string) (ticket.Ticket, error)
-	ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error)
-	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
-	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
-	Ping(ctx context.Context) error
-	// The store also keeps the Idempotency-Keys of POST requests, and the API keys.
-	idempotency.Store
-	Keys
-}
-
-// Cache holds ticket documents in front of the Store.
-type Cache interface {
-	// Get returns a cached ticket; false on a miss.
-	Get(ctx context.Context, id string) (ticket.Ticket, bool, error)
-	// Put stores t unless a newer or equal version is cached.
-	Put(ctx context.Context, t ticket.Ticket) (bool, error)
-	Ping(ctx context.Context) error
+// Service is what the API asks of the application (internal/service): every handler decodes a
+// request, calls one of these, and encodes the answer.
+type Service interface {
+	CreateTicket(ctx context.Context, by auth.Principal, n ticket.NewTicket, ids service.IDs) (ticket.Ticket, error)
+	ChangeTicket(ctx context.Context, by auth.Principal, id string, cmd ticket.Command, ids service.IDs) (ticket.Change, error)
+	Ticket(ctx context.Context, by auth.Principal, id string) (ticket.Ticket, error)
+	ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error)
+	ListComments(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
+	ListEvents(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
+	// Claim and Complete keep the Idempotency-Keys of POST requests.
+	Claim(ctx context.Context, scope, key string, fingerprint []byte) (service.Claimed, error)
+	Complete(ctx context.Context, scope, key string, resp idempotency.Response) error
+	// Ready checks the dependencies, by name.
+	Ready(ctx context.Context) (bool, map[string]error)
+	service.Keys
 }
 
 // Server serves the HTTP API.
 type Server struct {
-	workflows Workflows
-	store     Store
-	cache     Cache
-	log       *slog.Logger
-	timeout   time.Duration
-	router    chi.Router
-	gates     ticketGates
-	auth      *authenticator
-	cursors   cursorSigner
+	svc     Service
+	log     *slog.Logger
+	timeout time.Duration
+	router  chi.Router
+	auth    *authenticator
+	cursors cursorSigner
 	// corsOrigins may call the API from a browser; none unless configured.
 	corsOrigins []string
 }
 
 // Options configures a Server.
 type Options struct {
-	Workflows Workflows
-	Store     Store
-	Cache     Cache
-	Logger    *slog.Logger
+	Service Service
+	Logger  *slog.Logger
 	// RequestTimeout bounds each request; a change not confirmed by then is answered 504.
 	RequestTimeout time.Duration
 	// RateLimit and RateBurst bound the requests per second of each API key (in this process).
@@ -90,14 +70,14 @@ type Options struct {
 
 // New returns a Server with its routes.
 func New(o Options) *Server {
-	s := &Server{workflows: o.Workflows, store: o.Store, cache: o.Cache, log: o.Logger, timeout: o.RequestTimeout}
+	s := &Server{svc: o.Service, log: o.Logger, timeout: o.RequestTimeout}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.timeout <= 0 {
 		s.timeout = 15 * time.Second
 	}
-	s.auth = newAuthenticator(o.Store, o)
+	s.auth = newAuthenticator(o.Service, o)
 	s.cursors = newCursorSigner(o.CursorSecret)
 	s.corsOrigins = o.CORSOrigins
 	s.router = s.routes()
@@ -134,8 +114,8 @@ func (s *Server) routes() chi.Router {
 		r.Get("/tickets", s.handle(require(auth.OpList, s.listTickets)))
 		r.Route("/tickets/{id}", func(r chi.Router) {
 			r.Get("/", s.handle(require(auth.OpRead, s.getTicket)))
-			r.Get("/comments", s.handle(require(auth.OpRead, listUnder(s, "comments", s.store.ListComments))))
-			r.Get("/events", s.handle(require(auth.OpRead, listUnder(s, "events", s.store.ListEvents))))
+			r.Get("/comments", s.handle(require(auth.OpRead, listUnder(s, "comments", s.svc.ListComments, viewComment))))
+			r.Get("/events", s.handle(require(auth.OpRead, listUnder(s, "events", s.svc.ListEvents, viewEvent))))
 			r.Post("/comments", s.changeRoute(auth.OpComment, s.addComment))
 			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
 				r.Post("/"+string(action), s.changeRoute(auth.ActionOperation(action), s.transition(action)))
@@ -175,28 +155,20 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readyz reports whether every dependency answers, each within a short timeout, and names the ones
-// that do not.
+// readyz reports whether every dependency answers, and names the ones that do not; what failed
+// is in the log, not in an answer that anyone may read.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
-	checks := []struct {
-		name string
-		ping func(context.Context) error
-	}{
-		{"postgres", s.store.Ping},
-		{"redis", s.cache.Ping},
-		{"temporal", s.workflows.Ping},
-	}
-	status, result := http.StatusOK, map[string]string{}
-	for _, c := range checks {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		err := c.ping(ctx)
-		cancel()
-		result[c.name] = "ok"
+	ready, errs := s.svc.Ready(r.Context())
+	status, result := http.StatusOK, make(map[string]string, len(errs))
+	for name, err := range errs {
+		result[name] = "ok"
 		if err != nil {
-			s.log.WarnContext(r.Context(), "not ready", "dependency", c.name, "error", err)
-			result[c.name], status = "unavailable", http.StatusServiceUnavailable
+			result[name] = "unavailable"
 		}
 	}
-	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": result})
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[ready], "checks": result})
 	return nil
 }

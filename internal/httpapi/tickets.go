@@ -8,44 +8,50 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/google/uuid"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/service"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
+// changeRoute serves a change to a ticket. What needs nothing of the ticket's workflow comes
+// first, so that a request that may not change the ticket, or whose body is slow to arrive, never
+// holds one of the ticket's slots (internal/service) and cannot stall the changes of others: the
+// key's role, the ticket's visibility to the key, and the whole body, read under bodyReadTimeout.
+// Only then does the request claim its Idempotency-Key and go to the service.
+func (s *Server) changeRoute(op auth.Operation, h handlerFunc) http.HandlerFunc {
+	return s.handle(require(op, s.seesTicket(readBody(s.idempotent(h)))))
+}
+
+// newTicketRequest is the body of POST /tickets.
+type newTicketRequest struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Priority    string `json:"priority"`
+	Requester   string `json:"requester"`
+}
+
+func (in newTicketRequest) newTicket() ticket.NewTicket {
+	return ticket.NewTicket{Title: in.Title, Description: in.Description, Priority: in.Priority, Requester: in.Requester}
+}
+
 func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) error {
-	var in ticket.NewTicket
+	var in newTicketRequest
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	// A customer opens tickets for themselves only.
-	if p := principal(r); p.Role == auth.RoleCustomer {
-		if in.Requester != "" && in.Requester != p.Subject {
-			return requestError(codeForbidden, "a customer key opens tickets only for its own requester")
-		}
-		in.Requester = p.Subject
-	}
-	// Refuse bad input here, before a workflow is started for it.
-	if err := in.Validate(); err != nil {
-		return err
-	}
-	id, err := resourceID(r)
-	if err != nil {
-		return err
-	}
-	t, err := s.workflows.Create(r.Context(), id, in, principal(r).Name)
+	t, err := s.svc.CreateTicket(r.Context(), principal(r), in.newTicket(), claimedIDs(r))
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/tickets/"+t.ID)
 	w.Header().Set("ETag", etag(t))
-	writeJSON(w, http.StatusCreated, t)
+	writeJSON(w, http.StatusCreated, viewTicket(t, principal(r)))
 	return nil
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.ticket(r, chi.URLParam(r, "id"))
+	t, err := s.svc.Ticket(r.Context(), principal(r), chi.URLParam(r, "id"))
 	if err != nil {
 		return err
 	}
@@ -55,7 +61,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, t)
+	writeJSON(w, http.StatusOK, viewTicket(t, principal(r)))
 	return nil
 }
 
@@ -63,9 +69,6 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var f ticket.ListFilter
 	var err error
-	if p := principal(r); p.Role == auth.RoleCustomer {
-		f.Requester = p.Subject // to a customer, other requesters' tickets do not exist
-	}
 	if v := q.Get("status"); v != "" {
 		if f.Status, err = ticket.ParseStatus(v); err != nil {
 			return requestError(codeBadRequest, "status: %v", err)
@@ -77,15 +80,20 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	// A cursor continues only the listing it came from: these filters, seen by this requester.
-	scope := fmt.Sprintf("tickets status=%s priority=%s requester=%q", f.Status, f.Priority, f.Requester)
+	p := principal(r)
+	var requester string
+	if p.Role == auth.RoleCustomer {
+		requester = p.Subject
+	}
+	scope := fmt.Sprintf("tickets status=%s priority=%s requester=%q", f.Status, f.Priority, requester)
 	if f.PageRequest, err = s.pageRequest(r, scope); err != nil {
 		return err
 	}
-	items, err := s.store.ListTickets(r.Context(), f)
+	items, err := s.svc.ListTickets(r.Context(), p, f)
 	if err != nil {
-		return storeError(r, err)
+		return err
 	}
-	writePage(w, s.cursors, scope, items)
+	writePage(w, s.cursors, scope, items, func(t ticket.Ticket) ticketView { return viewTicket(t, p) })
 	return nil
 }
 
@@ -100,13 +108,12 @@ func (s *Server) addComment(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	cmd := ticket.Command{Action: ticket.ActionComment, Comment: in.Body, Author: in.Author}
-	ch, err := s.change(r, cmd)
+	ch, err := s.change(r, ticket.Command{Action: ticket.ActionComment, Comment: in.Body, Author: in.Author})
 	if err != nil {
 		return err
 	}
 	w.Header().Set("ETag", etag(ch.Ticket))
-	writeJSON(w, http.StatusCreated, ch.Comment)
+	writeJSON(w, http.StatusCreated, viewComment(*ch.Comment, principal(r)))
 	return nil
 }
 
@@ -141,54 +148,31 @@ func (s *Server) transition(action ticket.Action) handlerFunc {
 			return err
 		}
 		w.Header().Set("ETag", etag(ch.Ticket))
-		writeJSON(w, http.StatusOK, ch.Ticket)
+		writeJSON(w, http.StatusOK, viewTicket(ch.Ticket, principal(r)))
 		return nil
 	}
 }
 
-// change sends cmd to the workflow of the ticket named in the path. Input errors are found here,
-// before the round trip; the workflow checks the lifecycle.
+// change sends cmd, with the request's precondition, to the ticket named in the path.
 func (s *Server) change(r *http.Request, cmd ticket.Command) (ticket.Change, error) {
-	id := chi.URLParam(r, "id")
-	p := principal(r)
-	cmd.Actor = p.Name // the key's name is who made the change, on every event
-	if p.Role == auth.RoleCustomer {
-		// A customer writes as the requester the key acts for, never as someone else.
-		if author := strings.TrimSpace(cmd.Author); author != "" && author != p.Subject {
-			return ticket.Change{}, requestError(codeForbidden, "a customer key writes comments only as its own requester")
-		}
-		cmd.Author = p.Subject
-	}
-	if cmd.Comment != "" {
-		cid, err := resourceID(r)
-		if err != nil {
-			return ticket.Change{}, err
-		}
-		cmd.CommentID = cid
-	}
-	cmd.RequestID = changeRequestID(r)
 	version, err := ifMatch(r)
 	if err != nil {
 		return ticket.Change{}, err
 	}
 	cmd.IfVersion = version
-	cmd = cmd.Normalize()
-	if err := cmd.Validate(); err != nil {
-		return ticket.Change{}, err
-	}
-	return s.workflows.Change(r.Context(), id, cmd)
+	return s.svc.ChangeTicket(r.Context(), principal(r), chi.URLParam(r, "id"), cmd, claimedIDs(r))
 }
 
 // seesTicket refuses a change to a ticket that the key may not see, with the very answer a read
-// of it gets: to a customer, another's ticket does not exist, so it cannot be changed either.
+// of it gets, before anything else of the request is read.
 func (s *Server) seesTicket(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id := chi.URLParam(r, "id")
-		if !validID(id) {
+		if !service.ValidID(id) {
 			return ticket.NotFound(id)
 		}
 		if principal(r).Role == auth.RoleCustomer {
-			if _, err := s.ticket(r, id); err != nil {
+			if _, err := s.svc.Ticket(r.Context(), principal(r), id); err != nil {
 				return err
 			}
 		}
@@ -222,9 +206,11 @@ func ifMatch(r *http.Request) (int64, error) {
 	return v, nil
 }
 
-// listUnder serves a listing of one ticket's items, its comments or its events, named by what: 404
-// when the ticket does not exist, rather than an empty page.
-func listUnder[T any](s *Server, what string, list func(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[T], error)) handlerFunc {
+// listUnder serves a listing of one ticket's items, its comments or its events, named by what,
+// each shown as view shows it: 404 when the ticket does not exist, rather than an empty page.
+func listUnder[T, V any](s *Server, what string,
+	list func(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[T], error),
+	view func(T, auth.Principal) V) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id := chi.URLParam(r, "id")
 		scope := what + " of " + id
@@ -232,27 +218,30 @@ func listUnder[T any](s *Server, what string, list func(ctx context.Context, tic
 		if err != nil {
 			return err
 		}
-		if _, err := s.ticket(r, id); err != nil {
+		p := principal(r)
+		items, err := list(r.Context(), p, id, page)
+		if err != nil {
 			return err
 		}
-		items, err := list(r.Context(), id, page)
-		if err != nil {
-			return storeError(r, err)
-		}
-		writePage(w, s.cursors, scope, items)
+		writePage(w, s.cursors, scope, items, func(item T) V { return view(item, p) })
 		return nil
 	}
 }
 
 // page is a listing's page as the API writes it.
-type page[T any] struct {
-	Items      []T     `json:"items"`
+type page[V any] struct {
+	Items      []V     `json:"items"`
 	NextCursor *string `json:"next_cursor"`
 }
 
-// writePage writes one page of the listing of scope, with the signed cursor of the next.
-func writePage[T any](w http.ResponseWriter, cursors cursorSigner, scope string, p ticket.Page[T]) {
-	writeJSON(w, http.StatusOK, page[T]{Items: p.Items, NextCursor: cursors.encode(scope, p.Next)})
+// writePage writes one page of the listing of scope, each item as view shows it, with the signed
+// cursor of the next.
+func writePage[T, V any](w http.ResponseWriter, cursors cursorSigner, scope string, p ticket.Page[T], view func(T) V) {
+	items := make([]V, len(p.Items))
+	for i, item := range p.Items {
+		items[i] = view(item)
+	}
+	writeJSON(w, http.StatusOK, page[V]{Items: items, NextCursor: cursors.encode(scope, p.Next)})
 }
 
 // pageRequest reads the limit and cursor query parameters of the listing of scope; a cursor that
@@ -273,55 +262,4 @@ func (s *Server) pageRequest(r *http.Request, scope string) (ticket.PageRequest,
 	}
 	p.After = after
 	return p, nil
-}
-
-// ticket reads a ticket from the cache, falling back to the store. A ticket read from the store is
-// put in the cache, which keeps whichever version is newer, so a slow read never hides a change. A
-// cache failure costs speed, never the read.
-func (s *Server) ticket(r *http.Request, id string) (ticket.Ticket, error) {
-	if !validID(id) {
-		return ticket.Ticket{}, ticket.NotFound(id)
-	}
-	ctx := r.Context()
-	t, hit, cacheErr := s.cache.Get(ctx, id)
-	switch {
-	case cacheErr != nil:
-		s.log.WarnContext(ctx, "cache read failed; reading from postgres", "ticket_id", id, "error", cacheErr)
-	case hit:
-		return visible(r, t)
-	}
-	t, err := s.store.Ticket(ctx, id)
-	if err != nil {
-		return ticket.Ticket{}, storeError(r, err)
-	}
-	if cacheErr == nil { // after a failed read, a fill would only wait for the same failure
-		if _, err := s.cache.Put(ctx, t); err != nil {
-			s.log.WarnContext(ctx, "cache fill failed", "ticket_id", id, "error", err)
-		}
-	}
-	return visible(r, t)
-}
-
-// visible returns the ticket if the request's principal may see it, and to a customer another's
-// ticket is not found: a 403 would tell them it exists.
-func visible(r *http.Request, t ticket.Ticket) (ticket.Ticket, error) {
-	if !principal(r).Sees(t) {
-		return ticket.Ticket{}, ticket.NotFound(t.ID)
-	}
-	return t, nil
-}
-
-// validID reports whether id can name a ticket; anything else is answered 404 without a lookup.
-func validID(id string) bool {
-	_, err := uuid.Parse(id)
-	return err == nil && len(id) == 36
-}
-
-// newID returns a version 7 UUID, which sorts by creation time.
-func newID() (string, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return "", ticket.Errorf(ticket.EUNAVAILABLE, "could not generate an id; retry")
-	}
-	return id.String(), nil
 }

@@ -1,13 +1,14 @@
 package ticket
 
 import (
-	"context"
 	"errors"
 	"fmt"
 )
 
 // Error codes name the kinds of failure that callers act on. Adapters translate their own
-// failures into these, and the HTTP layer maps each code to a status in one table.
+// failures into these (a driver's failure into EUNAVAILABLE or ETIMEOUT, since only the adapter
+// knows which of its errors a retry can cure), and the HTTP layer maps each code to a status in
+// one table, beside the codes of its own.
 const (
 	ENOTFOUND          = "not_found"          // the ticket does not exist
 	EINVALID           = "invalid"            // the input broke a validation rule
@@ -16,6 +17,7 @@ const (
 	ECONFLICT          = "conflict"           // the request lost a race with another change
 	EPRECONDITION      = "precondition"       // the ticket is not at the version the request expected
 	EAPPLIED           = "applied"            // the request was applied already; read its outcome
+	EFORBIDDEN         = "forbidden"          // the actor may not do this to this ticket
 	EUNAVAILABLE       = "unavailable"        // a dependency is down; the outcome is not known
 	ETIMEOUT           = "timeout"            // the change was not confirmed in time; the outcome is not known
 	EINTERNAL          = "internal"           // a bug or an unexpected failure
@@ -48,23 +50,6 @@ func NotFound(id string) error {
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// Retryable classifies a failed call to a dependency (a database, a cache, Temporal) for callers
-// who cannot tell its outcome. A domain error is returned as it is: no retry changes it. Any
-// other error leaves the outcome unknown, so a retry is what to do: ETIMEOUT with the message
-// timeout when ctx's time ran out (or err says a deadline passed), EUNAVAILABLE with the message
-// unavailable otherwise. The cause stays in the chain after the domain error, so that a log line
-// shows it, while ErrorMessage, what a client reads, does not.
-func Retryable(ctx context.Context, err error, timeout, unavailable string) error {
-	var domain *Error
-	switch {
-	case errors.As(err, &domain):
-		return err
-	case errors.Is(err, context.DeadlineExceeded), ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", Errorf(ETIMEOUT, "%s", timeout), err)
-	}
-	return fmt.Errorf("%w: %w", Errorf(EUNAVAILABLE, "%s", unavailable), err)
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other

@@ -1,7 +1,6 @@
 package ticket_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,38 +59,3 @@ func TestErrorHelpers(t *testing.T) {
 	})
 }
 
-// TestRetryable checks how a failed call to a dependency reaches a client: a domain error as it
-// is, a deadline as ticket.ETIMEOUT, anything else as ticket.EUNAVAILABLE, each with the message given and the
-// cause kept for the log but out of the message.
-func TestRetryable(t *testing.T) {
-	expired, cancel := context.WithCancel(context.Background())
-	cancel()
-	notFound := ticket.Errorf(ticket.ENOTFOUND, "no ticket")
-	tests := []struct {
-		name     string
-		ctx      context.Context
-		err      error
-		code     string
-		message  string
-		keepsErr bool
-	}{
-		{"a domain error", context.Background(), notFound, ticket.ENOTFOUND, "no ticket", true},
-		{"a deadline in the chain", context.Background(), fmt.Errorf("query: %w", context.DeadlineExceeded), ticket.ETIMEOUT, "late", true},
-		{"the caller's time gone", expired, errors.New("conn closed"), ticket.ETIMEOUT, "late", true},
-		{"the dependency down", context.Background(), errors.New("dial tcp: connection refused"), ticket.EUNAVAILABLE, "down", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := ticket.Retryable(tt.ctx, tt.err, "late", "down")
-			if code := ticket.ErrorCode(got); code != tt.code {
-				t.Errorf("code %q, want %q", code, tt.code)
-			}
-			if msg := ticket.ErrorMessage(got); msg != tt.message {
-				t.Errorf("message %q, want %q", msg, tt.message)
-			}
-			if !errors.Is(got, tt.err) {
-				t.Errorf("%v lost its cause %v", got, tt.err)
-			}
-		})
-	}
-}

@@ -50,7 +50,7 @@ FROM idempotency_keys WHERE scope = $1 AND key = $2`
 		}
 	}
 	if err != nil {
-		return idempotency.Record{}, translate(err, "claim idempotency key")
+		return idempotency.Record{}, translate(ctx, err, "claim idempotency key")
 	}
 	if status != nil {
 		resp := idempotency.Response{Status: *status, Body: body}
@@ -96,7 +96,7 @@ USING (
 ) expired
 WHERE k.scope = expired.scope AND k.key = expired.key`, ttl.Seconds(), limit)
 	if err != nil {
-		return 0, translate(err, "delete expired idempotency keys")
+		return 0, translate(ctx, err, "delete expired idempotency keys")
 	}
 	return tag.RowsAffected(), nil
 }
@@ -111,7 +111,7 @@ func (db *DB) Complete(ctx context.Context, scope, key string, resp idempotency.
 UPDATE idempotency_keys SET status = $3, headers = $4, body = $5
 WHERE scope = $1 AND key = $2 AND status IS NULL`, scope, key, resp.Status, header, resp.Body)
 	if err != nil {
-		return translate(err, "complete idempotency key")
+		return translate(ctx, err, "complete idempotency key")
 	}
 	return nil
 }
@@ -133,7 +133,7 @@ HAVING count(*) > 0`, tid, requestID).Scan(&commentID)
 		return ticket.Change{}, false, nil
 	}
 	if err != nil {
-		return ticket.Change{}, false, translate(err, "find request %s of ticket %s", requestID, tid)
+		return ticket.Change{}, false, translate(ctx, err, "find request %s of ticket %s", requestID, tid)
 	}
 	t, err := db.Ticket(ctx, ticketID)
 	if err != nil {
@@ -145,7 +145,7 @@ HAVING count(*) > 0`, tid, requestID).Scan(&commentID)
 		err := db.pool.QueryRow(ctx, `SELECT id, ticket_id, body, author, created_at FROM comments WHERE id = $1`, *commentID).
 			Scan(&c.ID, &c.TicketID, &c.Body, &c.Author, &c.CreatedAt)
 		if err != nil {
-			return ticket.Change{}, false, translate(err, "read comment %s", *commentID)
+			return ticket.Change{}, false, translate(ctx, err, "read comment %s", *commentID)
 		}
 		c.CreatedAt = c.CreatedAt.UTC()
 		ch.Comment = &c

@@ -45,7 +45,7 @@ RETURNING `+keyColumns, id, n.Name, n.Role, n.Subject, hash)
 		return auth.Key{}, ticket.Errorf(ticket.ECONFLICT, "a key named %q exists already", n.Name)
 	}
 	if err != nil {
-		return auth.Key{}, translate(err, "create key %q", n.Name)
+		return auth.Key{}, translate(ctx, err, "create key %q", n.Name)
 	}
 	return k, nil
 }
@@ -58,7 +58,7 @@ func (db *DB) KeyByHash(ctx context.Context, hash []byte) (auth.Key, error) {
 		return auth.Key{}, ticket.Errorf(ticket.ENOTFOUND, "no such key")
 	}
 	if err != nil {
-		return auth.Key{}, translate(err, "read key")
+		return auth.Key{}, translate(ctx, err, "read key")
 	}
 	return k, nil
 }
@@ -68,7 +68,7 @@ func (db *DB) ListKeys(ctx context.Context) ([]auth.Key, error) {
 	rows, _ := db.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
 	keys, err := pgx.CollectRows(rows, scanKey)
 	if err != nil {
-		return nil, translate(err, "list keys")
+		return nil, translate(ctx, err, "list keys")
 	}
 	return keys, nil
 }
@@ -85,7 +85,7 @@ RETURNING `+keyColumns, idOrName)
 		return auth.Key{}, ticket.Errorf(ticket.ENOTFOUND, "no key with id or name %q", idOrName)
 	}
 	if err != nil {
-		return auth.Key{}, translate(err, "revoke key %q", idOrName)
+		return auth.Key{}, translate(ctx, err, "revoke key %q", idOrName)
 	}
 	return k, nil
 }

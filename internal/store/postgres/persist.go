@@ -106,7 +106,7 @@ func (db *DB) Persist(ctx context.Context, ch ticket.Change) error {
 	}
 
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
-		return translate(err, "persist ticket %s", id)
+		return translate(ctx, err, "persist ticket %s", id)
 	}
 	return nil
 }

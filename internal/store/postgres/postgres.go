@@ -62,18 +62,29 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// translate turns the errors that mean "the input is wrong" into ticket.EINVALID, because
-// retrying such a write can never succeed, and wraps every other error with what was being done.
-// A constraint violation (SQLSTATE class 23) or a data exception (class 22) is always a bug in
-// the caller: the domain validates everything before it reaches here.
-func translate(err error, format string, args ...any) error {
+// translate turns a failed statement into a domain error. A constraint violation (SQLSTATE class
+// 23) or a data exception (class 22) is EINVALID, since retrying such a write can never succeed:
+// it is always a bug in the caller, as the domain validates everything before it reaches here.
+// Any other failure is the database not answering as it should (a dropped connection, a server
+// down, restarting or failing over), which a retry can cure: ETIMEOUT when the caller's time ran
+// out, EUNAVAILABLE otherwise. The driver's error stays in the chain behind the domain error, for
+// the log, while the message a client reads names no address or driver.
+func translate(ctx context.Context, err error, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	var domain *ticket.Error
 	var pgErr *pgconn.PgError
+	if errors.As(err, &domain) {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
 	if errors.As(err, &pgErr) && (pgErr.Code[:2] == "22" || pgErr.Code[:2] == "23") {
-		what := fmt.Sprintf(format, args...)
 		if pgErr.ConstraintName != "" {
 			return ticket.Errorf(ticket.EINVALID, "postgres: %s: constraint %s violated", what, pgErr.ConstraintName)
 		}
 		return ticket.Errorf(ticket.EINVALID, "postgres: %s: %s", what, pgErr.Message)
 	}
-	return fmt.Errorf("postgres: "+format+": %w", append(args, err)...)
+	cause := fmt.Errorf("postgres: %s: %w", what, err)
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return fmt.Errorf("%w: %w", ticket.Errorf(ticket.ETIMEOUT, "the request was not completed in time; retry it"), cause)
+	}
+	return fmt.Errorf("%w: %w", ticket.Errorf(ticket.EUNAVAILABLE, "the database is unavailable; retry later"), cause)
 }

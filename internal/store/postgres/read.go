@@ -29,7 +29,7 @@ func (db *DB) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
 	case errors.Is(err, pgx.ErrNoRows):
 		return ticket.Ticket{}, ticket.NotFound(id)
 	case err != nil:
-		return ticket.Ticket{}, translate(err, "read ticket %s", uid)
+		return ticket.Ticket{}, translate(ctx, err, "read ticket %s", uid)
 	}
 	return t, nil
 }
@@ -63,7 +63,7 @@ func (db *DB) ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page
 	rows, _ := db.pool.Query(ctx, sql, q.args...)
 	items, err := pgx.CollectRows(rows, scanTicket)
 	if err != nil {
-		return ticket.Page[ticket.Ticket]{}, translate(err, "list tickets")
+		return ticket.Page[ticket.Ticket]{}, translate(ctx, err, "list tickets")
 	}
 	return newPage(items, f.Limit, func(t ticket.Ticket) ticket.Cursor {
 		return ticket.Cursor{At: t.CreatedAt, ID: t.ID}
@@ -100,7 +100,7 @@ func (db *DB) ListComments(ctx context.Context, ticketID string, p ticket.PageRe
 		return c, err
 	})
 	if err != nil {
-		return ticket.Page[ticket.Comment]{}, translate(err, "list comments of ticket %s", tid)
+		return ticket.Page[ticket.Comment]{}, translate(ctx, err, "list comments of ticket %s", tid)
 	}
 	return newPage(items, p.Limit, func(c ticket.Comment) ticket.Cursor {
 		return ticket.Cursor{At: c.CreatedAt, ID: c.ID}
@@ -139,7 +139,7 @@ func (db *DB) ListEvents(ctx context.Context, ticketID string, p ticket.PageRequ
 		return e, err
 	})
 	if err != nil {
-		return ticket.Page[ticket.Event]{}, translate(err, "list events of ticket %s", tid)
+		return ticket.Page[ticket.Event]{}, translate(ctx, err, "list events of ticket %s", tid)
 	}
 	return newPage(items, p.Limit, func(e ticket.Event) ticket.Cursor {
 		return ticket.Cursor{Seq: e.Seq}

@@ -29,7 +29,7 @@ LIMIT 1`, name, offer).Scan(&value)
 		}
 	}
 	if err != nil {
-		return nil, translate(err, "read secret %q", name)
+		return nil, translate(ctx, err, "read secret %q", name)
 	}
 	return value, nil
 }

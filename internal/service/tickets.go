@@ -1,0 +1,174 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+)
+
+// IDs are what every retry of one request reuses: the ID of what it creates (a ticket, a comment)
+// and the request ID that the ticket's workflow applies once. The zero IDs are for a request that
+// nobody will retry as the same one: it gets new ones.
+type IDs struct {
+	Resource string
+	Request  string
+}
+
+// CreateTicket opens a ticket and returns it once persisted. A customer opens tickets for
+// themselves only.
+func (s *Service) CreateTicket(ctx context.Context, by auth.Principal, n ticket.NewTicket, ids IDs) (ticket.Ticket, error) {
+	if by.Role == auth.RoleCustomer {
+		if n.Requester != "" && n.Requester != by.Subject {
+			return ticket.Ticket{}, ticket.Errorf(ticket.EFORBIDDEN, "a customer key opens tickets only for its own requester")
+		}
+		n.Requester = by.Subject
+	}
+	// Refuse bad input here, before a workflow is started for it.
+	if err := n.Validate(); err != nil {
+		return ticket.Ticket{}, err
+	}
+	id, err := ids.resource()
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	return s.workflows.Create(ctx, id, n, by.Name)
+}
+
+// ChangeTicket sends cmd to the ticket's workflow and returns what it changed once persisted.
+// Input errors are found here, before the round trip; the workflow checks the lifecycle. At most
+// maxChangesPerTicket changes of one ticket are in flight from this process; the rest wait their
+// turn (gates.go).
+func (s *Service) ChangeTicket(ctx context.Context, by auth.Principal, id string, cmd ticket.Command, ids IDs) (ticket.Change, error) {
+	if !ValidID(id) {
+		return ticket.Change{}, ticket.NotFound(id)
+	}
+	cmd.Actor = by.Name // the key's name is who made the change, on every event
+	if by.Role == auth.RoleCustomer {
+		// To a customer another's ticket does not exist, so it cannot be changed either.
+		if _, err := s.Ticket(ctx, by, id); err != nil {
+			return ticket.Change{}, err
+		}
+		// A customer writes as the requester the key acts for, never as someone else.
+		if author := strings.TrimSpace(cmd.Author); author != "" && author != by.Subject {
+			return ticket.Change{}, ticket.Errorf(ticket.EFORBIDDEN, "a customer key writes comments only as its own requester")
+		}
+		cmd.Author = by.Subject
+	}
+	if cmd.Comment != "" {
+		cid, err := ids.resource()
+		if err != nil {
+			return ticket.Change{}, err
+		}
+		cmd.CommentID = cid
+	}
+	cmd.RequestID = ids.Request
+	cmd = cmd.Normalize()
+	if err := cmd.Validate(); err != nil {
+		return ticket.Change{}, err
+	}
+	release, err := s.gates.enter(ctx, id)
+	if err != nil {
+		return ticket.Change{}, err
+	}
+	defer release()
+	return s.workflows.Change(ctx, id, cmd)
+}
+
+// Ticket returns a ticket that by may see; to a customer another's ticket is not found, since a
+// refusal would tell them it exists.
+func (s *Service) Ticket(ctx context.Context, by auth.Principal, id string) (ticket.Ticket, error) {
+	t, err := s.read(ctx, id)
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	if !by.Sees(t) {
+		return ticket.Ticket{}, ticket.NotFound(id)
+	}
+	return t, nil
+}
+
+// read reads a ticket from the cache, then from PostgreSQL, then from its workflow. A ticket read
+// from PostgreSQL is put in the cache, which keeps whichever version is newer, so a slow read
+// never hides a change. A cache failure costs speed, never the read; a database that does not
+// answer costs the read only when the ticket's workflow cannot answer either (it holds the ticket
+// as persisted, and runs until the ticket is closed).
+func (s *Service) read(ctx context.Context, id string) (ticket.Ticket, error) {
+	if !ValidID(id) {
+		return ticket.Ticket{}, ticket.NotFound(id)
+	}
+	t, hit, cacheErr := s.cache.Get(ctx, id)
+	switch {
+	case cacheErr != nil:
+		s.log.WarnContext(ctx, "cache read failed; reading from postgres", "ticket_id", id, "error", cacheErr)
+	case hit:
+		return t, nil
+	}
+	t, err := s.store.Ticket(ctx, id)
+	if ticket.ErrorCode(err) == ticket.EUNAVAILABLE {
+		if held, werr := s.workflows.Ticket(ctx, id); werr == nil {
+			s.log.WarnContext(ctx, "postgres read failed; read the ticket's workflow", "ticket_id", id, "error", err)
+			return held, nil
+		}
+	}
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	if cacheErr == nil { // after a failed read, a fill would only wait for the same failure
+		if _, err := s.cache.Put(ctx, t); err != nil {
+			s.log.WarnContext(ctx, "cache fill failed", "ticket_id", id, "error", err)
+		}
+	}
+	return t, nil
+}
+
+// ListTickets returns a page of the tickets that by may see.
+func (s *Service) ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error) {
+	if by.Role == auth.RoleCustomer {
+		f.Requester = by.Subject // to a customer, other requesters' tickets do not exist
+	}
+	return s.store.ListTickets(ctx, f)
+}
+
+// ListComments returns a page of a ticket's comments: ENOTFOUND when by may not see the ticket,
+// rather than an empty page.
+func (s *Service) ListComments(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error) {
+	if _, err := s.Ticket(ctx, by, id); err != nil {
+		return ticket.Page[ticket.Comment]{}, err
+	}
+	return s.store.ListComments(ctx, id, p)
+}
+
+// ListEvents returns a page of a ticket's audit trail: ENOTFOUND when by may not see the ticket.
+func (s *Service) ListEvents(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Event], error) {
+	if _, err := s.Ticket(ctx, by, id); err != nil {
+		return ticket.Page[ticket.Event]{}, err
+	}
+	return s.store.ListEvents(ctx, id, p)
+}
+
+// ValidID reports whether id can name a ticket; anything else is not found without a lookup.
+func ValidID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil && len(id) == 36
+}
+
+// resource returns the resource ID of ids, or a new one.
+func (ids IDs) resource() (string, error) {
+	if ids.Resource != "" {
+		return ids.Resource, nil
+	}
+	return newID()
+}
+
+// newID returns a version 7 UUID, which sorts by creation time.
+func newID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", ticket.Errorf(ticket.EUNAVAILABLE, "could not generate an id; retry")
+	}
+	return id.String(), nil
+}
