@@ -18,6 +18,7 @@ import (
 	"github.com/ticketflow/ticketflow/internal/app"
 	"github.com/ticketflow/ticketflow/internal/auth"
 	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/devstack"
 	"github.com/ticketflow/ticketflow/internal/store/postgres"
 	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 )
@@ -247,9 +248,13 @@ func TestComposeWiring(t *testing.T) {
 	}
 
 	script := strings.Join(f.Services["temporal-init"].Command, "\n")
-	for _, sa := range searchAttributes(t) {
-		if !strings.Contains(script, sa) {
-			t.Errorf("temporal-init does not register %s (internal/devstack/stack.sh does)", sa)
+	sas, err := devstack.SearchAttributes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sa := range sas {
+		if !strings.Contains(script, sa.String()) {
+			t.Errorf("temporal-init does not register %s (workflows.SearchAttributes has it)", sa)
 		}
 	}
 }
@@ -257,20 +262,6 @@ func TestComposeWiring(t *testing.T) {
 func isService(f composeFile, name string) bool {
 	_, ok := f.Services[name]
 	return ok
-}
-
-// searchAttributes reads the Name=Type list that internal/devstack/stack.sh registers.
-func searchAttributes(t *testing.T) []string {
-	t.Helper()
-	b, err := os.ReadFile("../../internal/devstack/stack.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^readonly SEARCH_ATTRIBUTES=\(([^)]*)\)`).FindSubmatch(b)
-	if m == nil {
-		t.Fatal("stack.sh: no SEARCH_ATTRIBUTES line")
-	}
-	return strings.Fields(string(m[1]))
 }
 
 // readEnvFile reads the NAME=value lines of an env file.

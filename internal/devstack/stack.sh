@@ -10,11 +10,12 @@
 # can run at the same time. `up` and `down` are idempotent. The second group stops or starts one
 # service of a running stack: the fault suite (internal/faults) takes a dependency away from a
 # running system with them, and gives it back.
+#
+# The profiles' ports and the search attributes that the workflows set are defined in Go, by
+# package internal/devstack: this script reads them from its command, cmd/devstack.
 set -euo pipefail
 
 readonly TEMPORAL_VERSION=v1.5.1
-# The workflows set these; the dev server registers them in the namespace when it starts.
-readonly SEARCH_ATTRIBUTES=(TicketStatus=Keyword TicketPriority=Keyword TicketEscalationLevel=Int)
 
 REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 readonly REPO
@@ -54,37 +55,48 @@ EOF
 	exit 2
 }
 
-# load_profile sets the ports and paths of a profile.
+# load_profile sets the ports, addresses and paths of a profile, and SEARCH_ATTRIBUTES (Name=Type),
+# from `devstack shell <profile>`: PG_PORT, REDIS_PORTS, TEMPORAL_PORT, TEMPORAL_UI_PORT (empty:
+# headless), TEMPORAL_HTTP_PORT, TEMPORAL_METRICS_PORT, PG_DSN, REDIS_SEEDS, TEMPORAL_ADDR.
 load_profile() {
 	PROFILE=${1:-dev}
-	case $PROFILE in
-	dev)
-		PG_PORT=55432 REDIS_FIRST_PORT=7001 TEMPORAL_PORT=7233 TEMPORAL_UI_PORT=8233
-		# start-dev picks random ports for these unless told; fixed ones keep dev and test apart.
-		TEMPORAL_HTTP_PORT=7243 TEMPORAL_METRICS_PORT=7244
-		;;
-	test)
-		PG_PORT=56432 REDIS_FIRST_PORT=7101 TEMPORAL_PORT=7333 TEMPORAL_UI_PORT=
-		TEMPORAL_HTTP_PORT=7343 TEMPORAL_METRICS_PORT=7344
-		;;
-	bench)
-		# `make bench` (internal/bench): a stack of its own, headless, so that load never
-		# disturbs the dev or test stacks and their numbers never disturb the load.
-		PG_PORT=58532 REDIS_FIRST_PORT=7301 TEMPORAL_PORT=7533 TEMPORAL_UI_PORT=
-		TEMPORAL_HTTP_PORT=7543 TEMPORAL_METRICS_PORT=7544
-		;;
-	faults)
-		# `make test-faults` (internal/faults) stops and kills these services, so they are
-		# its own and nobody else's; headless.
-		PG_PORT=57532 REDIS_FIRST_PORT=7201 TEMPORAL_PORT=7433 TEMPORAL_UI_PORT=
-		TEMPORAL_HTTP_PORT=7443 TEMPORAL_METRICS_PORT=7444
-		;;
-	*) die "unknown profile '$PROFILE': want dev, test, bench or faults" ;;
-	esac
-	REDIS_PORTS=()
-	local i
-	for i in 0 1 2 3 4 5; do REDIS_PORTS+=($((REDIS_FIRST_PORT + i))); done
+	local vars
+	devstack_bin
+	vars=$("$DEVSTACK_BIN" shell "$PROFILE" 2>&1) || die "$vars"
+	eval "$vars"
 	DATA=$REPO/.data/$PROFILE
+}
+
+# devstack_bin sets DEVSTACK_BIN to a build of internal/devstack/cmd/devstack. It is built once
+# for each version of its sources (a hash of them names it), so that a call of this script costs
+# an exec, not a go build. When the sources do not build, e.g. in the middle of an edit of
+# workflows/, the last build is used, so that the stacks can still be stopped.
+devstack_bin() {
+	local dir=$REPO/.data/devstack f srcs=() sum tmp old
+	# The packages whose code makes its output, and the module's versions. (Test files do not.)
+	for f in "$REPO"/go.mod "$REPO"/go.sum "$REPO"/internal/devstack/*.go "$REPO"/internal/devstack/cmd/devstack/*.go "$REPO"/workflows/*.go; do
+		[[ $f == *_test.go ]] || srcs+=("$f")
+	done
+	sum=$(sha256sum -- "${srcs[@]}" | sha256sum | cut -c1-16)
+	DEVSTACK_BIN=$dir/devstack-$sum
+	[[ -x $DEVSTACK_BIN ]] && return
+	command -v go >/dev/null || die "go is needed to build internal/devstack/cmd/devstack"
+	mkdir -p "$dir"
+	tmp=$(mktemp -d "$dir/.build.XXXXXX")
+	if (cd "$REPO" && go build -o "$tmp/devstack" ./internal/devstack/cmd/devstack); then
+		for old in "$dir"/devstack-*; do [[ $old == "$DEVSTACK_BIN" ]] || rm -f "$old"; done
+		mv -f "$tmp/devstack" "$DEVSTACK_BIN"
+		rm -rf "$tmp"
+		return
+	fi
+	rm -rf "$tmp"
+	for old in "$dir"/devstack-*; do
+		[[ -x $old ]] || continue
+		say "stack.sh: internal/devstack/cmd/devstack does not build (above); using its last build" >&2
+		DEVSTACK_BIN=$old
+		return
+	done
+	die "internal/devstack/cmd/devstack does not build"
 }
 
 # lock serialises up/down/clean of one profile, e.g. `make stop` racing the trap of `make run`.
@@ -412,7 +424,7 @@ temporal_healthy() {
 
 # temporal_search_attributes registers the search attributes that the db file lacks: start-dev
 # registers its --search-attribute flags only when it creates the namespace, so one added to
-# SEARCH_ATTRIBUTES later would be missing from an existing .data/<profile>/temporal.db.
+# workflows.SearchAttributes later would be missing from an existing .data/<profile>/temporal.db.
 temporal_search_attributes() {
 	local have sa
 	have=$("$TEMPORAL_BIN" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" --namespace default) ||
@@ -625,21 +637,13 @@ cmd_clean() {
 	say "$PROFILE stack: data removed"
 }
 
-redis_seeds() {
-	local s
-	s=$(printf '127.0.0.1:%s,' "${REDIS_PORTS[@]}")
-	say "${s%,}"
-}
-
-dsn() { say "postgres://ticketflow:ticketflow@127.0.0.1:$PG_PORT/ticketflow?sslmode=disable"; }
-
 cmd_env() {
 	local prefix=
 	[[ $PROFILE == test ]] && prefix=TEST_
 	# Single quotes: the DSN has a '?' that an unquoted eval would glob.
-	printf "export %sDATABASE_DSN='%s'\n" "$prefix" "$(dsn)"
-	printf "export %sREDIS_ADDRS='%s'\n" "$prefix" "$(redis_seeds)"
-	printf "export %sTEMPORAL_ADDRESS='%s'\n" "$prefix" "127.0.0.1:$TEMPORAL_PORT"
+	printf "export %sDATABASE_DSN='%s'\n" "$prefix" "$PG_DSN"
+	printf "export %sREDIS_ADDRS='%s'\n" "$prefix" "$REDIS_SEEDS"
+	printf "export %sTEMPORAL_ADDRESS='%s'\n" "$prefix" "$TEMPORAL_ADDR"
 }
 
 cmd_status() {
@@ -665,9 +669,9 @@ print_summary() {
 		say "  API (make run)  http://localhost:8000"
 		say "  Temporal UI     http://localhost:$TEMPORAL_UI_PORT"
 	fi
-	say "  Temporal        127.0.0.1:$TEMPORAL_PORT (namespace default)"
-	say "  PostgreSQL      $(dsn)"
-	say "  Redis seeds     $(redis_seeds)"
+	say "  Temporal        $TEMPORAL_ADDR (namespace default)"
+	say "  PostgreSQL      $PG_DSN"
+	say "  Redis seeds     $REDIS_SEEDS"
 	say "  data and logs   $DATA${PG_DIR:+ (postgres: $PG_DIR)}"
 	say "  environment     eval \"\$(internal/devstack/stack.sh env $PROFILE)\""
 	say "  stop            internal/devstack/stack.sh down $PROFILE"
@@ -680,7 +684,8 @@ main() {
 	# Taking a service away is never done to a stack by default: the profile must be named.
 	stop-* | start-* | kill-*) (($# == 2)) || usage ;;
 	esac
-	load_profile "${2:-dev}"
+	# deps needs no profile: it runs first, and must not wait for (or fail with) the Go build.
+	[[ $cmd == deps ]] || load_profile "${2:-dev}"
 	case $cmd in
 	deps) cmd_deps ;;
 	up) cmd_up ;;

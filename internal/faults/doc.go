@@ -1,12 +1,12 @@
 // Package faults proves that ticketflow keeps its promises while its dependencies fail.
 //
 // The suite (faults_test.go, build tag faults, run by `make test-faults`) starts a stack of its
-// own with internal/devstack/stack.sh (profile faults: PostgreSQL 57532, Redis 7201-7206,
-// Temporal 7433), builds the worker and the API server and runs them as real processes, so that
-// SIGKILL and SIGTERM are the real thing. For each scenario a load generator drives tickets
-// through the HTTP API (creates, comments and every transition, each with an Idempotency-Key) at
-// a steady rate while one fault is injected: the worker killed, PostgreSQL stopped, a Redis master
-// killed, the Temporal server restarted, the API restarted.
+// own with internal/devstack/stack.sh (profile faults, on ports of its own that package
+// internal/devstack defines), builds the worker and the API server and runs them as real
+// processes, so that SIGKILL and SIGTERM are the real thing. For each scenario a load generator
+// drives tickets through the HTTP API (creates, comments and every transition, each with an
+// Idempotency-Key) at a steady rate while one fault is injected: the worker killed, PostgreSQL
+// stopped, a Redis master killed, the Temporal server restarted, the API restarted.
 //
 // The load generator records every request and what it was told. Once the system has settled,
 // the checker resolves every request whose outcome the client never learnt (by retrying it with

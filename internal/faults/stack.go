@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ticketflow/ticketflow/internal/devstack"
 )
 
-// Profile is the stack.sh profile of the suite: ports and data of its own, so that stopping and
+// Profile is the devstack profile of the suite: ports and data of its own, so that stopping and
 // killing its services never touches the dev or test stacks.
 const Profile = "faults"
 
@@ -46,33 +48,14 @@ func FindRepo() (string, error) {
 	}
 }
 
-// NewStack returns the faults stack of the repository at repo, with its addresses read from
-// `stack.sh env faults`.
-func NewStack(ctx context.Context, repo string, logf func(string, ...any)) (*Stack, error) {
-	s := &Stack{Repo: repo, Logf: logf}
-	out, err := s.run(ctx, time.Minute, "env")
+// NewStack returns the faults stack of the repository at repo, with the addresses that package
+// devstack defines for the profile (and stack.sh starts its services on).
+func NewStack(_ context.Context, repo string, logf func(string, ...any)) (*Stack, error) {
+	p, err := devstack.Lookup(Profile)
 	if err != nil {
 		return nil, err
 	}
-	for line := range strings.Lines(out) {
-		name, value, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "export "), "=")
-		if !ok {
-			continue
-		}
-		value = strings.Trim(value, "'")
-		switch name {
-		case "DATABASE_DSN":
-			s.DSN = value
-		case "REDIS_ADDRS":
-			s.RedisAddrs = strings.Split(value, ",")
-		case "TEMPORAL_ADDRESS":
-			s.TemporalAddress = value
-		}
-	}
-	if s.DSN == "" || len(s.RedisAddrs) == 0 || s.TemporalAddress == "" {
-		return nil, fmt.Errorf("stack.sh env %s printed no addresses: %q", Profile, out)
-	}
-	return s, nil
+	return &Stack{Repo: repo, Logf: logf, DSN: p.DSN(), RedisAddrs: p.RedisAddrs(), TemporalAddress: p.TemporalAddress()}, nil
 }
 
 // Data is the profile's data directory, where the suite also keeps the logs of its processes.
@@ -143,7 +126,7 @@ func (s *Stack) run(ctx context.Context, timeout time.Duration, command string) 
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	if s.Logf != nil && command != "env" {
+	if s.Logf != nil {
 		if said := strings.TrimSpace(stdout.String() + stderr.String()); said != "" {
 			s.Logf("stack.sh %s %s:\n%s", command, Profile, indent(said))
 		}

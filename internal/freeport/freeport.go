@@ -11,7 +11,7 @@ import (
 )
 
 // span is how many ports below the kernel's ephemeral range are tried: above the well-known
-// ones and the fixed ports of the stacks (internal/devstack/stack.sh).
+// ones and the fixed ports of the stacks (internal/devstack.Profiles; a test checks).
 const span = 5000
 
 // Addrs returns n distinct local addresses that nothing listens on right now.

@@ -4,6 +4,8 @@ import (
 	"net"
 	"strconv"
 	"testing"
+
+	"github.com/ticketflow/ticketflow/internal/devstack"
 )
 
 func TestAddrsAreDistinctFreeAndBelowTheEphemeralRange(t *testing.T) {
@@ -33,5 +35,18 @@ func TestAddrsAreDistinctFreeAndBelowTheEphemeralRange(t *testing.T) {
 			t.Fatalf("listening on %s: %v", a, err)
 		}
 		l.Close()
+	}
+}
+
+// TestRangeLeavesTheStacksAlone: a test that took a stack's fixed port while that stack is down
+// would keep the stack from starting, or be answered by it.
+func TestRangeLeavesTheStacksAlone(t *testing.T) {
+	low := ephemeralLow()
+	for _, p := range devstack.Profiles {
+		for _, port := range p.Ports() {
+			if port >= low-span && port < low {
+				t.Errorf("port %d of the %s stack is in %d-%d, where Addrs takes ports", port, p.Name, low-span, low-1)
+			}
+		}
 	}
 }
