@@ -19,7 +19,6 @@ import (
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
-
 // keyCacheTTL bounds how long a checked key is trusted without asking the database again. The
 // database also tells every process of a revocation at once (ForgetKeys), so this only matters if
 // that message is lost.

@@ -58,4 +58,3 @@ func TestErrorHelpers(t *testing.T) {
 		}
 	})
 }
-
