@@ -50,7 +50,7 @@ func TestAuthFailureLimit(t *testing.T) {
 	const burst, flood = 5, 100
 	cfg := testConfig(t)
 	cfg.AuthFailureRate, cfg.AuthFailureBurst = 0.01, burst // no refill to speak of during the test
-	s := startSystemWith(t, cfg)
+	s := startSystem(t, withConfig(cfg))
 	s.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, nil)
 
 	unauthorized, limited := floodBadKeys(t, s, flood)
@@ -74,7 +74,7 @@ func TestAuthFailureLimitBehindProxy(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.AuthFailureRate, cfg.AuthFailureBurst = 0.01, burst
 	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-	s := startSystemWith(t, cfg)
+	s := startSystem(t, withConfig(cfg))
 
 	if unauthorized, _ := floodBadKeys(t, s, 10, "X-Forwarded-For", "203.0.113.9"); unauthorized != burst {
 		t.Errorf("client 203.0.113.9: %d bad keys answered 401, want %d", unauthorized, burst)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"os/exec"
 	"regexp"
 	"sort"
@@ -107,18 +106,6 @@ func documentedOperations(t *testing.T) []documentedOp {
 		t.Fatalf("the document has only %d operations", len(ops))
 	}
 	return ops
-}
-
-// requireDocsAssets fails the test, saying how to fix it, when the server was built without the
-// files of the documentation pages.
-func requireDocsAssets(t *testing.T, s *system) {
-	t.Helper()
-	for _, page := range []string{"/api/openapi", "/api/redoc"} {
-		if r := s.raw(t, "GET", page, nil); r.status == http.StatusServiceUnavailable {
-			t.Fatalf("%s: the documentation assets are not built into this binary: run `make docs-assets` "+
-				"(internal/httpapi/docs/fetch.sh), which `make test` does: %s", page, r.body)
-		}
-	}
 }
 
 // findChromium returns the path of Chromium, and fails the test without it: the pages are part of

@@ -14,12 +14,6 @@ import (
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
-// post sends a JSON POST with an Idempotency-Key.
-func (s *system) post(t *testing.T, path, key string, body any, header ...string) response {
-	t.Helper()
-	return s.do(t, "POST", path, body, append([]string{"Idempotency-Key", key}, header...)...)
-}
-
 // sameOutcome fails the test unless a retry got exactly the first outcome, marked as a replay.
 func sameOutcome(t *testing.T, first, retry response) {
 	t.Helper()
@@ -46,13 +40,6 @@ func (s *system) forgetOutcomes(t *testing.T) {
 	if _, err := conn.Exec(context.Background(), `UPDATE idempotency_keys SET status = NULL, headers = NULL, body = NULL`); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func (s *system) countTickets(t *testing.T) int {
-	t.Helper()
-	var list page[ticket.Ticket]
-	s.do(t, "GET", "/api/v1/tickets?limit=200", nil).expect(t, http.StatusOK, &list)
-	return len(list.Items)
 }
 
 // TestIdempotentCreate retries a create: after a replayed response, after a lost outcome, and
@@ -234,7 +221,7 @@ func TestConditionalRequests(t *testing.T) {
 // clients behind a load balancer would: every read shows the acknowledged change or a newer one.
 func TestReadYourWritesAcrossClients(t *testing.T) {
 	s := startSystem(t)
-	reader := &system{deps: s.deps, url: serve(t, s.deps.Handler()), key: s.key}
+	reader := s.servedBy(t, s.deps)
 	tk := s.create(t, "two clients")
 	for i := range 200 {
 		action := []ticket.Action{ticket.ActionComment, ticket.ActionEscalate}[i%2]

@@ -120,21 +120,6 @@ func TestClosedTicket(t *testing.T) {
 	}
 }
 
-// waitCompleted waits until the ticket's workflow has completed.
-func waitCompleted(t *testing.T, s *system, id string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	run := s.deps.Temporal.GetWorkflow(ctx, workflows.WorkflowID(id), "")
-	var final ticket.Ticket
-	if err := run.Get(ctx, &final); err != nil {
-		t.Fatalf("workflow of ticket %s: %v", id, err)
-	}
-	if final.Status != ticket.StatusClosed {
-		t.Fatalf("workflow completed with status %s", final.Status)
-	}
-}
-
 // TestConcurrentCloses sends 30 closes at once: the workflow applies them one after the other, so
 // exactly one succeeds and the rest are refused as invalid transitions.
 func TestConcurrentCloses(t *testing.T) {
@@ -196,15 +181,6 @@ func TestReadAfterWrite(t *testing.T) {
 	}
 }
 
-func etagVersion(t *testing.T, tag string) int64 {
-	t.Helper()
-	var v int64
-	if _, err := fmt.Sscanf(tag, `"%d"`, &v); err != nil {
-		t.Fatalf("ETag %q: %v", tag, err)
-	}
-	return v
-}
-
 // TestReadsFromCacheThenPostgres proves where a GET is served from: a document in the cache wins
 // over the database, and with Redis unreachable the database answers instead of an error.
 func TestReadsFromCacheThenPostgres(t *testing.T) {
@@ -226,7 +202,7 @@ func TestReadsFromCacheThenPostgres(t *testing.T) {
 	down := *s.deps
 	down.Cache = redis.New([]string{"127.0.0.1:1"}, time.Minute)
 	t.Cleanup(func() { _ = down.Cache.Close() })
-	srv := &system{deps: &down, url: serve(t, down.Handler()), key: s.key}
+	srv := s.servedBy(t, &down)
 	start := time.Now()
 	got := srv.get(t, tk.ID)
 	if got.Title != "cached" || got.Version != tk.Version {
@@ -252,11 +228,10 @@ func TestRefusedSignalIsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	var events page[ticket.Event]
-	deadline := time.Now().Add(10 * time.Second)
-	for len(events.Items) < 3 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
+	waitFor(t, 10*time.Second, "the signals' events", func() bool {
 		s.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/events", nil).expect(t, http.StatusOK, &events)
-	}
+		return len(events.Items) >= 3
+	})
 	if len(events.Items) != 3 {
 		t.Fatalf("events %+v, want created, transition_rejected, escalated", events.Items)
 	}

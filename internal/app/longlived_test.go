@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -46,19 +45,8 @@ func (s *system) postChange(path string, body any) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	req, err := http.NewRequest("POST", s.url+path, bytes.NewReader(b))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	return res.StatusCode, out, err
+	r := postJSON(http.DefaultClient, s.url+path, s.key, bytes.NewReader(b))
+	return r.status, r.body, r.err
 }
 
 // workflowRuns returns the run IDs of the ticket's workflow, first to current, following each
@@ -102,7 +90,7 @@ func TestLongLivedTicket(t *testing.T) {
 		signals           = 250 // comments from an automation, which nobody waits for
 		runLimit          = 300
 	)
-	s := startSystemConfigured(t, testConfig(t), workerWithRunLimit(runLimit))
+	s := startSystem(t, withWorker(workerWithRunLimit(runLimit)))
 	tk := s.create(t, "Long-lived")
 	path := "/api/v1/tickets/" + tk.ID
 
@@ -160,11 +148,9 @@ func TestLongLivedTicket(t *testing.T) {
 	)
 	// Signals are not answered: wait until the last one is applied.
 	var got ticket.Ticket
-	waitUntil(t, 30*time.Second, func() string {
-		if got = s.get(t, tk.ID); got.Version < 1+total {
-			return fmt.Sprintf("ticket at v%d, want v%d", got.Version, 1+total)
-		}
-		return ""
+	waitFor(t, 30*time.Second, fmt.Sprintf("the ticket to reach v%d", 1+total), func() bool {
+		got = s.get(t, tk.ID)
+		return got.Version >= 1+total
 	})
 	if got.Version != 1+total || got.CommentsCount != allComments || got.Status != ticket.StatusAwaiting {
 		t.Errorf("ticket v%d with %d comments, %s; want v%d with %d, awaiting",
@@ -180,7 +166,7 @@ func TestLongLivedTicket(t *testing.T) {
 			queried.CommentsCount, err, got.Version)
 	}
 
-	comments := listPages[ticket.Comment](t, s, path+"/comments")
+	comments := listPages[ticket.Comment](t, s, path+"/comments", 200, nil)
 	seen := map[string]int{}
 	for _, c := range comments {
 		seen[c.Body]++

@@ -2,13 +2,11 @@ package app_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,11 +81,8 @@ func TestAPIMetrics(t *testing.T) {
 // then succeeds), workflow task timings, and the cache writes of the activity.
 func TestWorkerMetrics(t *testing.T) {
 	cfg := testConfig(t)
-	deps := connect(t, cfg, quietLogger(t))
-	s := newSystem(t, deps)
-	proxy := newTCPProxy(t, dsnHost(t, cfg.DatabaseDSN))
-	wcfg := cfg
-	wcfg.DatabaseDSN = proxy.dsn(t, cfg.DatabaseDSN)
+	s := startSystem(t, withConfig(cfg), withoutWorker())
+	wcfg, proxy := proxyDatabase(t, cfg)
 	worker := startWorker(t, wcfg)
 	scrape := func() metricstest.Families { return metricstest.Scrape(t, worker.base+"/metrics") }
 
@@ -121,26 +116,8 @@ func TestWorkerMetrics(t *testing.T) {
 	}
 }
 
-// logBuffer collects log output; slog's handlers write a record per Write, from many goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // records decodes the JSON log lines.
-func (b *logBuffer) records(t *testing.T) []map[string]any {
+func (b *syncBuffer) records(t *testing.T) []map[string]any {
 	t.Helper()
 	var recs []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(b.String()))
@@ -155,25 +132,12 @@ func (b *logBuffer) records(t *testing.T) []map[string]any {
 	return recs
 }
 
-// startLoggedSystem is startSystem with every log line, at debug level, captured as JSON.
-func startLoggedSystem(t *testing.T) (*system, *logBuffer) {
-	t.Helper()
-	logs := &logBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := connect(t, testConfig(t), log)
-	w := deps.NewWorker()
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	return newSystem(t, deps), logs
-}
-
 // TestRequestLogs checks the line that every request logs: method, route template, status,
 // latency, request ID and the ticket it was about; and that the Temporal SDK logs through the
 // same logger.
 func TestRequestLogs(t *testing.T) {
-	s, logs := startLoggedSystem(t)
+	logs := &syncBuffer{}
+	s := startSystem(t, withJSONLogs(logs))
 	var tk ticket.Ticket
 	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "logged"}, "X-Request-Id", "req-create").
 		expect(t, http.StatusCreated, &tk)
@@ -213,7 +177,8 @@ func TestRequestLogs(t *testing.T) {
 // TestLogsHoldNoSecrets sends a credential and a body full of secrets, and checks that neither
 // reaches any log line, at debug level, of the API, the workflow or the activity.
 func TestLogsHoldNoSecrets(t *testing.T) {
-	s, logs := startLoggedSystem(t)
+	logs := &syncBuffer{}
+	s := startSystem(t, withJSONLogs(logs))
 	secret, token := "s3cr3t-"+uuid.NewString(), "tf_live_"+uuid.NewString()
 	body := map[string]string{
 		"title":       "password " + secret,

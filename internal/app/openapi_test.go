@@ -20,24 +20,8 @@ import (
 )
 
 // The document at /api/openapi.json is the contract; every response of every end-to-end test
-// goes through validateResponse (from (*system).raw), so a response that the document does not
-// describe fails the test that got it.
-
-// validateResponse fails the test unless the document describes the response: an operation for
-// the method and path, a response for the status, every required header present and every
-// documented header valid, the Content-Type one of the documented media types, and the body
-// valid against its schema. A path that matches no template must be the router's 404, and a
-// method that its path does not offer the router's 405.
-func validateResponse(t *testing.T, method, path string, status int, header http.Header, body []byte) {
-	t.Helper()
-	c, err := loadContract()
-	if err != nil {
-		t.Fatalf("openapi.json: %v", err)
-	}
-	for _, msg := range c.check(method, path, status, header, body) {
-		t.Errorf("%s %s → %d: %s", method, path, status, msg)
-	}
-}
+// goes through validateResponse (helpers_test.go, from (*system).raw), so a response that the
+// document does not describe fails the test that got it. This file holds the checker.
 
 // contractURL is where the compiler files the document; it is never fetched.
 const contractURL = "https://ticketflow.invalid/api/openapi.json"

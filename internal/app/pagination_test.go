@@ -64,46 +64,6 @@ func (in *inserter) waitPast(n int) {
 	}
 }
 
-// page is one page of a listing, decoded as the API sends it.
-type page[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-// pageThrough reads a listing page by page, limit items at a time, waiting before each next
-// page for the inserter to have added an item since the page before. It returns the items in
-// the order the pages gave them.
-func pageThrough[T any](t *testing.T, s *system, path string, limit int, in *inserter) []T {
-	t.Helper()
-	var all []T
-	cursor := ""
-	for pages := 0; ; pages++ {
-		if pages > 200 {
-			t.Fatalf("%s: the listing does not end", path)
-		}
-		q := url.Values{"limit": {fmt.Sprint(limit)}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		sep := "?"
-		if u, _ := url.Parse(path); u.RawQuery != "" {
-			sep = "&"
-		}
-		seen := in.inserted()
-		var p page[T]
-		s.do(t, "GET", path+sep+q.Encode(), nil).expect(t, http.StatusOK, &p)
-		if len(p.Items) > limit {
-			t.Fatalf("%s: a page of %d items, limit %d", path, len(p.Items), limit)
-		}
-		all = append(all, p.Items...)
-		if p.NextCursor == nil {
-			return all
-		}
-		cursor = *p.NextCursor
-		in.waitPast(seen)
-	}
-}
-
 // checkOnce fails the test unless every want appears exactly once in got, and nothing in got
 // appears twice.
 func checkOnce(t *testing.T, what string, got, want []string) {
@@ -175,7 +135,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 	t.Run("tickets", func(t *testing.T) {
 		in := startInserter(inserts, createTickets("normal"))
-		got := pageThrough[ticket.Ticket](t, s, "/api/v1/tickets", limit, in)
+		got := listPages[ticket.Ticket](t, s, "/api/v1/tickets", limit, in)
 		in.wg.Wait()
 		ids := make([]string, len(got))
 		for i, tk := range got {
@@ -189,7 +149,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 	t.Run("tickets of one priority", func(t *testing.T) {
 		in := startInserter(inserts, createTickets("high"))
-		got := pageThrough[ticket.Ticket](t, s, "/api/v1/tickets?priority=high", limit, in)
+		got := listPages[ticket.Ticket](t, s, "/api/v1/tickets?priority=high", limit, in)
 		in.wg.Wait()
 		var ids []string
 		for _, tk := range got {
@@ -203,7 +163,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 	t.Run("comments", func(t *testing.T) {
 		in := startInserter(inserts, addComments)
-		got := pageThrough[ticket.Comment](t, s, "/api/v1/tickets/"+target+"/comments", limit, in)
+		got := listPages[ticket.Comment](t, s, "/api/v1/tickets/"+target+"/comments", limit, in)
 		in.wg.Wait()
 		// Oldest first, and appended to: what the pages gave is the start of the listing as it
 		// is now, in the same order, with no comment missing in between.
@@ -227,7 +187,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 	t.Run("events", func(t *testing.T) {
 		in := startInserter(inserts, addComments)
-		got := pageThrough[ticket.Event](t, s, "/api/v1/tickets/"+target+"/events", limit, in)
+		got := listPages[ticket.Event](t, s, "/api/v1/tickets/"+target+"/events", limit, in)
 		in.wg.Wait()
 		var seqs []string
 		for i, e := range got {

@@ -2,18 +2,15 @@ package app_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/ticketflow/ticketflow/internal/app"
-	"github.com/ticketflow/ticketflow/internal/config"
 	"github.com/ticketflow/ticketflow/internal/metrics/metricstest"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
@@ -26,8 +23,8 @@ func TestIdempotencySweep(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.IdempotencyTTL = 3 * time.Second
 	cfg.IdempotencySweepInterval = time.Second
-	deps := connect(t, cfg, quietLogger(t))
-	s := newSystem(t, deps)
+	s := startSystem(t, withConfig(cfg), withoutWorker())
+	deps := s.deps
 	worker := startWorker(t, cfg)
 
 	ctx := t.Context()
@@ -105,24 +102,4 @@ func keyRows(t *testing.T, dsn, key string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// deleteSweepSchedule deletes the sweep's schedule that a worker of cfg made, so that the tests
-// leave no schedule behind on the shared Temporal server.
-func deleteSweepSchedule(t *testing.T, cfg config.Config) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: quietTemporalLogger(t)})
-	if err != nil {
-		t.Logf("delete the sweep's schedule: %v", err)
-		return
-	}
-	defer c.Close()
-	err = c.ScheduleClient().GetHandle(ctx, app.SweepScheduleID(cfg.TemporalTaskQueue)).Delete(ctx)
-	var gone *serviceerror.NotFound
-	var nsGone *serviceerror.NamespaceNotFound
-	if err != nil && !errors.As(err, &gone) && !errors.As(err, &nsGone) {
-		t.Logf("delete the sweep's schedule: %v", err)
-	}
 }

@@ -4,87 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/worker"
 
-	"github.com/ticketflow/ticketflow/internal/app"
-	"github.com/ticketflow/ticketflow/internal/config"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/workflows"
 )
-
-// startSystemConfigured does what startSystem does, with the configuration cfg and the worker that
-// newWorker returns (deps.NewWorker when it is nil). Tests that run the worker in a process of their
-// own pass withoutWorker.
-func startSystemConfigured(t *testing.T, cfg config.Config, newWorker func(*app.Deps) worker.Worker) *system {
-	t.Helper()
-	deps := connect(t, cfg, quietLogger(t))
-	s := newSystem(t, deps)
-	if newWorker == nil {
-		s.startWorker(t)
-		return s
-	}
-	if w := newWorker(deps); w != nil {
-		if err := w.Start(); err != nil {
-			t.Fatalf("start worker: %v", err)
-		}
-		t.Cleanup(w.Stop)
-		s.worker = w
-	}
-	return s
-}
-
-// withoutWorker starts no worker in the test's process.
-func withoutWorker(*app.Deps) worker.Worker { return nil }
-
-// trail returns the ticket's whole audit trail, oldest first, reading every page.
-func (s *system) trail(t *testing.T, id string) []ticket.Event {
-	t.Helper()
-	return listPages[ticket.Event](t, s, "/api/v1/tickets/"+id+"/events")
-}
-
-// listPages reads every page of a listing, 200 at a time.
-func listPages[T any](t *testing.T, s *system, path string) []T {
-	t.Helper()
-	var all []T
-	cursor := ""
-	for {
-		var list page[T]
-		s.do(t, "GET", path+"?limit=200&cursor="+cursor, nil).expect(t, http.StatusOK, &list)
-		all = append(all, list.Items...)
-		if list.NextCursor == nil {
-			return all
-		}
-		cursor = *list.NextCursor
-	}
-}
-
-// waitUntil polls check every 100ms until it returns "" or the timeout passes, and then fails
-// with the last thing check said.
-func waitUntil(t *testing.T, timeout time.Duration, check func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		msg := check()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", timeout, msg)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // workflowView is what Temporal shows of a ticket's workflow: its search attributes and memo.
 type workflowView struct {
@@ -174,11 +103,9 @@ func TestEscalateOverHTTP(t *testing.T) {
 		t.Errorf("search attributes and memo %+v, want %+v", v, want)
 	}
 	id := workflows.WorkflowID(tk.ID)
-	waitUntil(t, 10*time.Second, func() string {
-		if ids := s.listWorkflows(t, "TicketStatus = 'open' AND TicketEscalationLevel > 0"); len(ids) != 1 || ids[0] != id {
-			return fmt.Sprintf("escalated open tickets listed: %v, want [%s]", ids, id)
-		}
-		return ""
+	waitFor(t, 10*time.Second, "the ticket to be listed, alone, as open and escalated", func() bool {
+		ids := s.listWorkflows(t, "TicketStatus = 'open' AND TicketEscalationLevel > 0")
+		return len(ids) == 1 && ids[0] == id
 	})
 
 	s.act(t, tk.ID, ticket.ActionClose, nil).expect(t, http.StatusOK, nil)
@@ -188,11 +115,8 @@ func TestEscalateOverHTTP(t *testing.T) {
 	if v := s.view(t, tk.ID); v.Status != "closed" || v.Level != 2 {
 		t.Errorf("search attributes of the closed ticket %+v", v)
 	}
-	waitUntil(t, 10*time.Second, func() string {
-		if ids := s.listWorkflows(t, "TicketStatus = 'open' AND TicketEscalationLevel > 0"); len(ids) != 0 {
-			return fmt.Sprintf("the closed ticket is still listed as open: %v", ids)
-		}
-		return ""
+	waitFor(t, 10*time.Second, "the closed ticket to be listed as open no more", func() bool {
+		return len(s.listWorkflows(t, "TicketStatus = 'open' AND TicketEscalationLevel > 0")) == 0
 	})
 }
 
@@ -227,81 +151,6 @@ func TestAutomationSignals(t *testing.T) {
 	}
 }
 
-// workerBinary is ticketflow's worker binary, run as a process of its own so that a test can kill
-// it the way a crash or an OOM would.
-type workerBinary struct {
-	bin string
-	env []string
-}
-
-// buildWorkerBinary builds the worker binary once for the test.
-func buildWorkerBinary(t *testing.T, cfg config.Config) *workerBinary {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "worker")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ticketflow/ticketflow/worker")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./worker: %v\n%s", err, out)
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"DATABASE_DSN=" + cfg.DatabaseDSN,
-		"REDIS_ADDRS=" + strings.Join(cfg.RedisAddrs, ","),
-		"TEMPORAL_ADDRESS=" + cfg.TemporalAddress,
-		"TEMPORAL_NAMESPACE=" + cfg.TemporalNamespace,
-		"TEMPORAL_TASK_QUEUE=" + cfg.TemporalTaskQueue,
-		"WORKER_METRICS_ADDR=127.0.0.1:0",
-		"LOG_FORMAT=text", "LOG_LEVEL=warn",
-		// The timers come from each ticket's input, which the API sets; these only keep the
-		// worker's configuration in line with it.
-		"SLA_FIRST_RESPONSE_URGENT=" + cfg.SLAUrgent.String(),
-		"SLA_MAX_ESCALATIONS=" + fmt.Sprint(cfg.SLAMaxEscalations),
-		"AUTO_CLOSE_AFTER=" + cfg.AutoCloseAfter.String(),
-	}
-	return &workerBinary{bin: bin, env: env}
-}
-
-// start runs a worker process until kill, or the end of the test.
-func (p *workerBinary) start(t *testing.T) (kill func()) {
-	t.Helper()
-	cmd := exec.Command(p.bin)
-	cmd.Env = p.env
-	var out procOutput
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start worker: %v", err)
-	}
-	var once sync.Once
-	kill = func() {
-		once.Do(func() {
-			_ = cmd.Process.Kill() // SIGKILL: no graceful stop, tasks in flight are abandoned
-			_ = cmd.Wait()
-			if s := out.String(); s != "" {
-				t.Logf("worker %d output:\n%s", cmd.Process.Pid, s)
-			}
-		})
-	}
-	t.Cleanup(kill)
-	return kill
-}
-
-// procOutput collects a process's output from the goroutines that exec starts.
-type procOutput struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *procOutput) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *procOutput) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestTimersSurviveWorkerRestarts runs the timers on the real server with second-long durations,
 // and SIGKILLs the worker while each timer is pending: the timer is the server's, so it fires
 // anyway, and the next worker applies it, replaying the ticket's history.
@@ -311,8 +160,8 @@ func TestTimersSurviveWorkerRestarts(t *testing.T) {
 	cfg.SLAUrgent = sla // the other priorities keep a zero SLA: no timer
 	cfg.SLAMaxEscalations = 2
 	cfg.AutoCloseAfter = autoClose
-	s := startSystemConfigured(t, cfg, withoutWorker)
-	worker := buildWorkerBinary(t, cfg)
+	s := startSystem(t, withConfig(cfg), withoutWorker())
+	worker := newWorkerBinary(t, cfg)
 
 	kill := worker.start(t)
 	var tk ticket.Ticket
@@ -327,18 +176,13 @@ func TestTimersSurviveWorkerRestarts(t *testing.T) {
 	}
 	kill = worker.start(t)
 	// The killed worker's sticky queue times out before the task reaches the new one (5s).
-	waitUntil(t, 20*time.Second, func() string {
-		if got := s.get(t, tk.ID); got.EscalationLevel != 2 {
-			return fmt.Sprintf("escalation level %d, want 2 (the SLA's ceiling)", got.EscalationLevel)
-		}
-		return ""
+	waitFor(t, 20*time.Second, "escalation level 2 (the SLA's ceiling)", func() bool {
+		return s.get(t, tk.ID).EscalationLevel == 2
 	})
 	// Persist writes the change before the workflow task that upserts the search attributes ends.
-	waitUntil(t, 5*time.Second, func() string {
-		if v := s.view(t, tk.ID); v.Level != 2 || v.Status != "open" {
-			return fmt.Sprintf("search attributes %+v after the SLA escalations", v)
-		}
-		return ""
+	waitFor(t, 5*time.Second, "search attributes of level 2 and status open after the SLA escalations", func() bool {
+		v := s.view(t, tk.ID)
+		return v.Level == 2 && v.Status == "open"
 	})
 	// One more period: the ceiling holds.
 	time.Sleep(time.Until(tk.CreatedAt.Add(3*sla + 500*time.Millisecond)))

@@ -22,12 +22,6 @@ import (
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
-// readiness is the body of /readyz.
-type readiness struct {
-	Status string            `json:"status"`
-	Checks map[string]string `json:"checks"`
-}
-
 // workerReadyz gets the worker's /readyz.
 func workerReadyz(t *testing.T, p *process) (int, readiness) {
 	t.Helper()
@@ -57,10 +51,8 @@ func TestWorkerReadyz(t *testing.T) {
 	cfg := testConfig(t)
 	// Long enough for the create below to outlast the worker's grace for failing writes.
 	cfg.RequestTimeout = 55 * time.Second
-	s := newSystem(t, connect(t, cfg, quietLogger(t)))
-	proxy := newTCPProxy(t, dsnHost(t, cfg.DatabaseDSN))
-	wcfg := cfg
-	wcfg.DatabaseDSN = proxy.dsn(t, cfg.DatabaseDSN)
+	s := startSystem(t, withConfig(cfg), withoutWorker())
+	wcfg, proxy := proxyDatabase(t, cfg)
 	worker := startWorker(t, wcfg)
 
 	status, r := workerReadyz(t, worker)
