@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -109,7 +110,12 @@ func (s *Service) read(ctx context.Context, id string) (ticket.Ticket, error) {
 	}
 	t, err := s.store.Ticket(ctx, id)
 	if ticket.ErrorCode(err) == ticket.EUNAVAILABLE {
-		if held, werr := s.workflows.Ticket(ctx, id); werr == nil {
+		// Bounded: a workflow busy retrying its own writes to the same database answers a query
+		// only after its task, and the client is better served by a prompt 503.
+		qctx, cancel := context.WithTimeout(ctx, workflowReadTimeout)
+		held, werr := s.workflows.Ticket(qctx, id)
+		cancel()
+		if werr == nil {
 			s.log.WarnContext(ctx, "postgres read failed; read the ticket's workflow", "ticket_id", id, "error", err)
 			return held, nil
 		}
@@ -124,6 +130,9 @@ func (s *Service) read(ctx context.Context, id string) (ticket.Ticket, error) {
 	}
 	return t, nil
 }
+
+// workflowReadTimeout bounds the read of a ticket from its workflow when PostgreSQL cannot answer.
+const workflowReadTimeout = time.Second
 
 // ListTickets returns a page of the tickets that by may see.
 func (s *Service) ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error) {
