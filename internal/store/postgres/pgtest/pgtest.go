@@ -10,12 +10,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ticketflow/ticketflow/internal/store/postgres"
 )
@@ -61,7 +64,20 @@ func DSN(tb testing.TB) string {
 		// ends connections that the test left open, which would otherwise block it.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		exec(ctx, tb, admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		// An autovacuum worker of the database runs as a role that the test's may not end
+		// (SQLSTATE 42501); it is done within moments, so the drop is tried again.
+		drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)"
+		for attempt := 1; ; attempt++ {
+			err := run(ctx, admin, drop)
+			var pgErr *pgconn.PgError
+			if err == nil || attempt == 10 || !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+				if err != nil {
+					tb.Fatalf("pgtest: %s: %v", drop, err)
+				}
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 	})
 
 	u.Path = "/" + name
@@ -75,12 +91,17 @@ func DSN(tb testing.TB) string {
 // exec runs one statement on its own connection to the server's administrative database.
 func exec(ctx context.Context, tb testing.TB, dsn, sql string) {
 	tb.Helper()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("pgtest: connect to %s: %v", EnvDSN, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, sql); err != nil {
+	if err := run(ctx, dsn, sql); err != nil {
 		tb.Fatalf("pgtest: %s: %v", sql, err)
 	}
+}
+
+func run(ctx context.Context, dsn, sql string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", EnvDSN, err)
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, sql)
+	return err
 }
