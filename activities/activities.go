@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 )
 
 // Store is the durable record of tickets.
@@ -43,10 +45,11 @@ type Activities struct {
 // ticket's workflow would end the ticket. What cannot succeed today may after a fix is deployed;
 // until then Failing makes it visible (a log line with the ticket, a metric, the worker's
 // readiness) while Temporal retries with capped backoff.
-func (a *Activities) Persist(ctx context.Context, changes []ticket.Change) error {
-	if len(changes) == 0 {
+func (a *Activities) Persist(ctx context.Context, payload []ticketflow.Change) error {
+	if len(payload) == 0 {
 		return nil
 	}
+	changes := wire.DomainChanges(payload)
 	err := a.persist(ctx, changes)
 	id := changes[0].Ticket.ID
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/ticketflow/ticketflow/internal/store/postgres"
 	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 )
 
 // fixture is the activity on a fresh PostgreSQL database and the test Redis Cluster, run through
@@ -42,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) persist(t *testing.T, changes ...ticket.Change) {
 	t.Helper()
-	if _, err := f.env.ExecuteActivity(f.acts.Persist, changes); err != nil {
+	if _, err := f.env.ExecuteActivity(f.acts.Persist, wire.FromChanges(changes)); err != nil {
 		t.Fatalf("Persist: %v", err)
 	}
 }
@@ -132,7 +133,7 @@ func TestPersistFailsWhenCacheIsDown(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(down)
-	_, err := env.ExecuteActivity(down.Persist, history(t)[:1])
+	_, err := env.ExecuteActivity(down.Persist, wire.FromChanges(history(t)[:1]))
 	if err == nil {
 		t.Fatal("Persist succeeded with the cache down")
 	}
@@ -152,7 +153,7 @@ func TestPersistRefusedIsRetriedAndReported(t *testing.T) {
 	changes := history(t)
 	bad := slices.Clone(changes[:1])
 	bad[0].Ticket.Status = "lost" // the schema refuses a status it does not know
-	_, err := f.env.ExecuteActivity(f.acts.Persist, bad)
+	_, err := f.env.ExecuteActivity(f.acts.Persist, wire.FromChanges(bad))
 	if err == nil || nonRetryable(err) {
 		t.Fatalf("Persist of a refused change: %v; want a retryable failure", err)
 	}
@@ -182,7 +183,7 @@ func TestFailingGrace(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(down)
-	if _, err := env.ExecuteActivity(down.Persist, history(t)[:1]); err == nil {
+	if _, err := env.ExecuteActivity(down.Persist, wire.FromChanges(history(t)[:1])); err == nil {
 		t.Fatal("Persist succeeded with the cache down")
 	}
 	if err := f.acts.Failing.Check(context.Background()); err != nil {

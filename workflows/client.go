@@ -9,7 +9,9 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 )
 
 // Reader reads a ticket from the durable record. Its errors are domain errors: ENOTFOUND, and
@@ -48,7 +50,7 @@ func (c *Client) Create(ctx context.Context, id string, n ticket.NewTicket, acto
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// A closed ticket's workflow ID is never reused.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, TicketWorkflow, Input{TicketID: id, New: n, Actor: actor, Policy: c.policy})
+	}, TicketWorkflow, Input{TicketID: id, New: wire.FromNewTicket(n), Actor: actor, Policy: wire.FromPolicy(c.policy)})
 	h, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -57,12 +59,12 @@ func (c *Client) Create(ctx context.Context, id string, n ticket.NewTicket, acto
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
-	var t ticket.Ticket
+	var t ticketflow.Ticket
 	if err == nil {
 		err = h.Get(ctx, &t)
 	}
 	if err == nil {
-		return t, nil
+		return wire.DomainTicket(t), nil
 	}
 	// A retried create whose ticket was created, and perhaps closed and its workflow completed,
 	// meanwhile: the record has it.
@@ -82,15 +84,15 @@ func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (tic
 		UpdateID:     cmd.RequestID,
 		WorkflowID:   WorkflowID(id),
 		UpdateName:   string(cmd.Action),
-		Args:         []any{cmd},
+		Args:         []any{wire.FromCommand(cmd)},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	var ch ticket.Change
+	var ch ticketflow.Change
 	if err == nil {
 		err = h.Get(ctx, &ch)
 	}
 	if err == nil {
-		return ch, nil
+		return wire.DomainChange(ch), nil
 	}
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) || ticket.ErrorCode(FromTemporal(err)) == ticket.EAPPLIED {
@@ -120,7 +122,7 @@ func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (tic
 // Ticket returns the ticket as its workflow holds it.
 func (c *Client) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
 	v, err := c.temporal.QueryWorkflow(ctx, WorkflowID(id), "", QueryTicket)
-	var t ticket.Ticket
+	var t ticketflow.Ticket
 	if err == nil {
 		err = v.Get(&t)
 	}
@@ -131,7 +133,7 @@ func (c *Client) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
 		}
 		return ticket.Ticket{}, translate(ctx, err)
 	}
-	return t, nil
+	return wire.DomainTicket(t), nil
 }
 
 // Ping checks that the Temporal frontend answers.

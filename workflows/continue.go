@@ -4,11 +4,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 )
-
-// State is what a ticket's workflow carries into its next run when it continues as new: all that
-// the run's history held and the ticket does not show.
-type State = ticket.State
 
 // defaultRunLimit is how many updates and signals one run takes before it continues as new. The
 // server refuses updates past 2,000 in one run and signals past 10,000, and each message adds
@@ -16,7 +13,7 @@ type State = ticket.State
 const defaultRunLimit = 1000
 
 // restore takes up the ticket where the previous run left it.
-func (s *ticketState) restore(st State) {
+func (s *ticketState) restore(st ticket.State) {
 	s.state, s.ticket = st, st.Ticket
 }
 
@@ -38,7 +35,7 @@ func (s *ticketState) continueDue(ctx workflow.Context) bool {
 // twice. The pending timer needs no carrying: the next run arms it again from the state.
 func (s *ticketState) continueAsNew(ctx workflow.Context) error {
 	next := s.in
-	state := s.state
+	state := wire.FromState(s.state)
 	next.State = &state
 	return workflow.NewContinueAsNewError(ctx, TicketWorkflow, next)
 }

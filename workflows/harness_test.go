@@ -17,7 +17,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 	"github.com/ticketflow/ticketflow/workflows"
 )
 
@@ -33,7 +35,7 @@ const (
 // input opens the ticket that every test works on.
 var input = workflows.Input{
 	TicketID: ticketID,
-	New: ticket.NewTicket{Title: " Printer on fire ", Description: "It is on fire.", Priority: "high",
+	New: wire.NewTicket{Title: " Printer on fire ", Description: "It is on fire.", Priority: "high",
 		Requester: requester},
 	Actor: requester,
 }
@@ -51,12 +53,13 @@ type recorder struct {
 	fail     func(attempt int32, changes []ticket.Change) error
 }
 
-// Persist has the signature of (*activities.Activities).Persist.
-func (r *recorder) Persist(ctx context.Context, changes []ticket.Change) error {
+// Persist has the signature of (*activities.Activities).Persist, and maps its payload to the
+// domain's changes as that does.
+func (r *recorder) Persist(ctx context.Context, payload []ticketflow.Change) error {
 	// A local activity is handed the workflow's own values, a scheduled one what its input reads
 	// as after a trip through JSON (numbers in event data become float64). Record the latter for
 	// both, which is also what the store writes.
-	changes = viaJSON(changes)
+	changes := wire.DomainChanges(roundTrip[[]ticketflow.Change](payload))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.attempts = append(r.attempts, changes)
@@ -67,19 +70,6 @@ func (r *recorder) Persist(ctx context.Context, changes []ticket.Change) error {
 	}
 	r.batches = append(r.batches, changes)
 	return nil
-}
-
-// viaJSON returns changes as they read after a trip through JSON.
-func viaJSON(changes []ticket.Change) []ticket.Change {
-	b, err := json.Marshal(changes)
-	if err != nil {
-		panic(err)
-	}
-	var out []ticket.Change
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(err)
-	}
-	return out
 }
 
 // changes returns every persisted change, oldest first.
@@ -190,7 +180,7 @@ func (h *harness) steps(from time.Duration, msgs ...msg) ([]*outcome, time.Durat
 func (h *harness) send(m msg, o *outcome) {
 	var args []any
 	if m.cmd != nil {
-		args = append(args, *m.cmd)
+		args = append(args, wire.FromCommand(*m.cmd))
 	}
 	switch {
 	case m.signal && m.skipTask:
@@ -217,9 +207,11 @@ func (h *harness) queryAt(d time.Duration) *ticket.Ticket {
 	got := &ticket.Ticket{}
 	h.at(d, func() {
 		v, err := h.env.QueryWorkflow(workflows.QueryTicket)
+		var payload ticketflow.Ticket
 		if err == nil {
-			err = v.Get(got)
+			err = v.Get(&payload)
 		}
+		*got = wire.DomainTicket(payload)
 		if err != nil {
 			h.t.Errorf("query at %s: %v", d, err)
 		}
@@ -240,9 +232,9 @@ func (h *harness) run() {
 func (h *harness) requireCompleted() ticket.Ticket {
 	h.t.Helper()
 	require.NoError(h.t, h.env.GetWorkflowError())
-	var tk ticket.Ticket
+	var tk ticketflow.Ticket
 	require.NoError(h.t, h.env.GetWorkflowResult(&tk))
-	return tk
+	return wire.DomainTicket(tk)
 }
 
 // requireCancelled fails unless the workflow ran until the harness cancelled it.
@@ -253,15 +245,29 @@ func (h *harness) requireCancelled() {
 	require.True(h.t, temporal.IsCanceledError(err), "workflow error %v, want cancelled", err)
 }
 
-// roundTrip returns v as it reads after a trip through JSON, which is how every value reaches the
-// activity and the client: numbers in event data become float64, times lose their monotonic part.
-func roundTrip[T any](t *testing.T, v any) T {
-	t.Helper()
+// roundTrip returns v as it reads after a trip through JSON, which is how every payload reaches
+// the activity and the client: numbers in event data become float64, times lose their monotonic
+// part. Payloads always encode, so a failure is a bug in the test.
+func roundTrip[T any](v any) T {
 	b, err := json.Marshal(v)
-	require.NoError(t, err)
+	if err != nil {
+		panic(err)
+	}
 	var out T
-	require.NoError(t, json.Unmarshal(b, &out))
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
 	return out
+}
+
+// answeredTicket returns the ticket that the workflow answered with, as its client reads it.
+func answeredTicket(v any) ticket.Ticket {
+	return wire.DomainTicket(roundTrip[ticketflow.Ticket](v))
+}
+
+// answered returns the change that an update answered, as the workflow's client reads it.
+func answered(v any) ticket.Change {
+	return wire.DomainChange(roundTrip[ticketflow.Change](v))
 }
 
 // requireApplied fails unless the update was accepted and completed with a change that Persist had
@@ -271,7 +277,7 @@ func requireApplied(t *testing.T, o *outcome) ticket.Change {
 	require.True(t, o.accepted, "update %s was not accepted (rejected: %v, err: %v)", o.id, o.rejected, o.err)
 	require.True(t, o.completed, "update %s did not complete", o.id)
 	require.NoError(t, o.err, "update %s", o.id)
-	ch := roundTrip[ticket.Change](t, o.value)
+	ch := answered(o.value)
 	require.Contains(t, o.persisted, ch, "update %s answered a change that was not persisted first", o.id)
 	return ch
 }
@@ -292,7 +298,7 @@ func requireFailed(t *testing.T, o *outcome, code string) {
 	require.True(t, o.accepted, "update %s was not accepted (err: %v)", o.id, o.err)
 	require.True(t, o.completed, "update %s did not complete", o.id)
 	requireDomainError(t, o.err, code)
-	require.Zero(t, roundTrip[ticket.Change](t, o.value), "a failed update returned a change")
+	require.Zero(t, roundTrip[ticketflow.Change](o.value), "a failed update returned a change")
 }
 
 // requireDomainError fails unless err is an application error whose type is the code, and that

@@ -3,8 +3,6 @@ package workflows_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
@@ -139,15 +136,9 @@ func TestPersistRefusedKeepsTheTicket(t *testing.T) {
 // activity that took over, a run that drained with a scheduled activity and continued as new, and
 // a run of its version 2 in which a timer fired before the deadline and was re-armed, not cancelled.
 func TestRecordedHistoriesCoverLocalPersist(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(t, err)
 	found := map[string]bool{}
-	for _, file := range files {
-		f, err := os.Open(file)
-		require.NoError(t, err)
-		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-		f.Close()
-		require.NoError(t, err, file)
+	for _, r := range recordedHistories(t) {
+		h := r.history
 		local, failedLocal, version2, firedEarly := false, false, false, false
 		for _, ev := range h.GetEvents() {
 			m := ev.GetMarkerRecordedEventAttributes()

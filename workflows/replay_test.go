@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -18,22 +20,39 @@ import (
 // commands for an existing history fails here; such a change must be guarded with
 // workflow.GetVersion. docs/changing-the-workflow.md says how to record a new history.
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no recorded histories in testdata")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
+	for _, r := range recordedHistories(t) {
+		t.Run(filepath.Base(r.file), func(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			replayer.RegisterWorkflow(workflows.TicketWorkflow)
-			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
-				t.Fatalf("replay %s: %v", file, err)
+			if err := replayer.ReplayWorkflowHistory(nil, r.history); err != nil {
+				t.Fatalf("replay %s: %v", r.file, err)
 			}
 		})
 	}
+}
+
+// recorded is a recorded history and the file it was read from.
+type recorded struct {
+	file    string
+	history *historypb.History
+}
+
+// recordedHistories reads every history in testdata.
+func recordedHistories(t *testing.T) []recorded {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no recorded histories in testdata")
+	var out []recorded
+	for _, file := range files {
+		f, err := os.Open(file)
+		require.NoError(t, err)
+		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+		f.Close()
+		require.NoError(t, err, file)
+		out = append(out, recorded{file: file, history: h})
+	}
+	return out
 }
 
 // TestRecordedHistoriesCoverTheWorkflow checks that the recorded histories still hold what the
@@ -41,21 +60,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 // cancelled, search attributes and memo, refused signals, and both sides of a continue-as-new. A
 // history dropped or re-recorded without one of them fails here rather than weakening the replay.
 func TestRecordedHistoriesCoverTheWorkflow(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	found := map[string]bool{}
-	for _, file := range files {
-		f, err := os.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+	for _, r := range recordedHistories(t) {
+		h := r.history
 		versioned := false
 		for _, ev := range h.GetEvents() {
 			found[ev.GetEventType().String()] = true

@@ -2,15 +2,13 @@ package workflows_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 
+	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
@@ -62,20 +60,14 @@ func TestRequestSentAgainAsUpdateAndSignal(t *testing.T) {
 // several times before a workflow task, recorded both before and since State applied each request
 // once; and a run since persist-until-done whose write the server gave up on, waited and succeeded.
 func TestRecordedHistoriesCoverRequestsAndRetries(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(t, err)
 	found := map[string]bool{}
-	for _, file := range files {
-		f, err := os.Open(file)
-		require.NoError(t, err)
-		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-		f.Close()
-		require.NoError(t, err, file)
+	for _, r := range recordedHistories(t) {
+		file, h := r.file, r.history
 		signalled := map[string]int{} // request ID → signals since the last workflow task started
 		untilDone, failed, waited := false, false, false
 		for _, ev := range h.GetEvents() {
 			if s := ev.GetWorkflowExecutionSignaledEventAttributes(); s != nil {
-				var cmd ticket.Command
+				var cmd ticketflow.Command
 				require.NoError(t, json.Unmarshal(s.GetInput().GetPayloads()[0].GetData(), &cmd), file)
 				if signalled[cmd.RequestID]++; cmd.RequestID != "" && signalled[cmd.RequestID] == 3 {
 					found["a request signalled three times in one task"] = true

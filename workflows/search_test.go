@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 	"github.com/ticketflow/ticketflow/workflows"
 )
 
@@ -54,7 +55,7 @@ func (h *harness) recordVisibility() *visibilityLog {
 // escalation level sets it, that a comment sets nothing, and that the memo holds the title.
 func TestSearchAttributesFollowTheTicket(t *testing.T) {
 	h := newHarness(t)
-	h.in.Policy = policy
+	h.in.Policy = wire.FromPolicy(policy)
 	log := h.recordVisibility()
 	h.steps(time.Minute,
 		update(ticket.ActionComment, ticket.Command{Actor: agent, Comment: "hi", CommentID: "c-1"}),
@@ -81,7 +82,7 @@ func TestSearchAttributesFollowTheTicket(t *testing.T) {
 // TestSearchAttributesFollowTheTimers checks that an escalation by the SLA shows in the level.
 func TestSearchAttributesFollowTheTimers(t *testing.T) {
 	h := newHarness(t)
-	h.in.Policy = policy
+	h.in.Policy = wire.FromPolicy(policy)
 	h.in.Policy.MaxSLAEscalations = 2
 	h.until = 3 * day
 	log := h.recordVisibility()

@@ -10,29 +10,33 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/activities"
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 )
 
-// Names of the workflow's query and of the update that confirms a ticket's creation. The updates
-// and signals that change a ticket are named by its actions: comment, answer, await, close, escalate.
+// The names of the workflow's messages and its ID are the public package's (ticketflow), which
+// also holds the payloads they carry. The updates and signals that change a ticket are named by
+// its actions: comment, answer, await, close, escalate.
 const (
-	QueryTicket  = "ticket"
-	UpdateCreate = "create"
+	QueryTicket  = ticketflow.QueryTicket
+	UpdateCreate = ticketflow.UpdateCreate
 )
 
 // WorkflowID returns the ID of the workflow of ticket id.
-func WorkflowID(id string) string { return "ticket-" + id }
+func WorkflowID(id string) string { return ticketflow.WorkflowID(id) }
 
-// Input starts a ticket's workflow.
+// Input starts a ticket's workflow. Like every payload of the workflow it holds wire types, never
+// the domain's (see internal/wire).
 type Input struct {
-	TicketID string           `json:"ticket_id"`
-	New      ticket.NewTicket `json:"new"`
-	Actor    string           `json:"actor"`
-	Policy   ticket.Policy    `json:"policy"`
+	TicketID string         `json:"ticket_id"`
+	New      wire.NewTicket `json:"new"`
+	Actor    string         `json:"actor"`
+	Policy   wire.Policy    `json:"policy"`
 	// State is where the run before this one left the ticket when it continued as new; nil when
 	// the workflow starts a new ticket.
-	State *State `json:"state,omitempty"`
+	State *wire.State `json:"state,omitempty"`
 	// RunLimit is how many updates and signals one run takes before it continues as new; 0 means
 	// defaultRunLimit. Tests set it low to see several runs.
 	RunLimit int `json:"run_limit,omitempty"`
@@ -114,7 +118,8 @@ type request struct {
 // ticketState is the workflow's state. Only the run loop writes it, except the queue and the count
 // of messages taken, which the update handlers and the signal reader add to.
 type ticketState struct {
-	in Input
+	in     Input
+	policy ticket.Policy // in.Policy
 	// state is the ticket with all that its changes need (internal/ticket.State); the run loop
 	// applies each change to it. ticket is the ticket as persisted, which the query and the
 	// validators see: a change shows once it is written, never while it is being written.
@@ -150,33 +155,33 @@ type versions struct {
 
 // TicketWorkflow runs one ticket from creation until it is closed, continuing as new when its
 // history grows long.
-func TicketWorkflow(ctx workflow.Context, in Input) (ticket.Ticket, error) {
+func TicketWorkflow(ctx workflow.Context, in Input) (ticketflow.Ticket, error) {
 	persistVersion := workflow.GetVersion(ctx, changeLocalPersist, workflow.DefaultVersion, 2)
-	s := &ticketState{in: in, has: versions{
+	s := &ticketState{in: in, policy: in.Policy.Domain(), has: versions{
 		automated:        workflow.GetVersion(ctx, changeAutomations, workflow.DefaultVersion, 1) >= 1,
 		localPersist:     persistVersion >= 1,
 		keepEarlierTimer: persistVersion >= 2,
 	}}
 	if in.State != nil {
-		s.restore(*in.State) // before the handlers, so that their validators see the ticket
+		s.restore(in.State.Domain()) // before the handlers, so that their validators see the ticket
 	}
 	if err := s.register(ctx); err != nil {
-		return ticket.Ticket{}, err
+		return ticketflow.Ticket{}, err
 	}
 	if in.State == nil {
 		if err := s.create(ctx); err != nil {
-			return ticket.Ticket{}, err
+			return ticketflow.Ticket{}, err
 		}
 	}
 	if err := s.run(ctx); err != nil {
-		return ticket.Ticket{}, err // a ContinueAsNewError too
+		return ticketflow.Ticket{}, err // a ContinueAsNewError too
 	}
-	return s.ticket, nil
+	return wire.FromTicket(s.ticket), nil
 }
 
 // create opens the ticket, persists it, and only then makes it the workflow's.
 func (s *ticketState) create(ctx workflow.Context) error {
-	state, created, err := ticket.Start(s.in.TicketID, s.in.New, s.in.Actor, workflow.Now(ctx))
+	state, created, err := ticket.Start(s.in.TicketID, s.in.New.Domain(), s.in.Actor, workflow.Now(ctx))
 	if err != nil {
 		return toApplicationError(err)
 	}
@@ -192,8 +197,8 @@ func (s *ticketState) create(ctx workflow.Context) error {
 
 // register installs the query, the update handlers with their validators, and the signal reader.
 func (s *ticketState) register(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryTicket, func() (ticket.Ticket, error) {
-		return s.ticket, nil
+	if err := workflow.SetQueryHandler(ctx, QueryTicket, func() (ticketflow.Ticket, error) {
+		return wire.FromTicket(s.ticket), nil
 	}); err != nil {
 		return err
 	}
@@ -202,13 +207,12 @@ func (s *ticketState) register(ctx workflow.Context) error {
 		return err
 	}
 	for _, action := range ticket.Actions {
-		handler := func(ctx workflow.Context, cmd ticket.Command) (ticket.Change, error) {
-			cmd.Action = action
-			return s.submit(ctx, cmd)
+		handler := func(ctx workflow.Context, cmd ticketflow.Command) (ticketflow.Change, error) {
+			ch, err := s.submit(ctx, wire.DomainCommand(action, cmd))
+			return wire.FromChange(ch), err
 		}
-		validator := func(ctx workflow.Context, cmd ticket.Command) error {
-			cmd.Action = action
-			return s.validate(cmd)
+		validator := func(ctx workflow.Context, cmd ticketflow.Command) error {
+			return s.validate(wire.DomainCommand(action, cmd))
 		}
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, string(action), handler, workflow.UpdateHandlerOptions{
 			Validator:   validator,
@@ -226,12 +230,12 @@ func (s *ticketState) register(ctx workflow.Context) error {
 
 // awaitCreated is the update that UpdateWithStart sends along with the start, so that creating a
 // ticket answers only once the ticket is persisted.
-func (s *ticketState) awaitCreated(ctx workflow.Context) (ticket.Ticket, error) {
+func (s *ticketState) awaitCreated(ctx workflow.Context) (ticketflow.Ticket, error) {
 	s.handled++
 	if err := workflow.Await(ctx, func() bool { return s.ticket.Version > 0 }); err != nil {
-		return ticket.Ticket{}, err
+		return ticketflow.Ticket{}, err
 	}
-	return s.ticket, nil
+	return wire.FromTicket(s.ticket), nil
 }
 
 // validate refuses an update before it is written to history. It sees the ticket as it is now; the
@@ -283,15 +287,15 @@ func (s *ticketState) readSignals(ctx workflow.Context) {
 			return // the workflow is being cancelled
 		}
 		for i, ch := range s.signals {
-			var cmd ticket.Command
-			for ch.ReceiveAsync(&cmd) {
-				cmd.Action = signalOrder[i]
+			var payload ticketflow.Command
+			for ch.ReceiveAsync(&payload) {
+				cmd := wire.DomainCommand(signalOrder[i], payload)
 				if cmd.Actor == "" {
 					cmd.Actor = "automation"
 				}
 				s.queue = append(s.queue, &request{cmd: cmd, signal: true})
 				s.handled++
-				cmd = ticket.Command{}
+				payload = ticketflow.Command{}
 			}
 		}
 	}
@@ -396,7 +400,7 @@ func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 		case r.tick:
 			s.tickQueued = false
 			var due bool
-			if ch, due = s.state.Fire(s.in.Policy, now); !due {
+			if ch, due = s.state.Fire(s.policy, now); !due {
 				continue
 			}
 		default:
@@ -483,7 +487,7 @@ func (s *ticketState) persist(ctx workflow.Context, changes []ticket.Change, dur
 	var a *activities.Activities
 	if s.has.localPersist && !durable {
 		lctx := workflow.WithLocalActivityOptions(ctx, persistLocalOptions)
-		err := workflow.ExecuteLocalActivity(lctx, a.Persist, changes).Get(lctx, nil)
+		err := workflow.ExecuteLocalActivity(lctx, a.Persist, wire.FromChanges(changes)).Get(lctx, nil)
 		if err == nil || temporal.IsCanceledError(err) || nonRetryable(err) && !s.persistsUntilDone(ctx) {
 			return err
 		}
@@ -492,7 +496,7 @@ func (s *ticketState) persist(ctx workflow.Context, changes []ticket.Change, dur
 	}
 	actx := workflow.WithActivityOptions(ctx, persistOptions)
 	for {
-		err := workflow.ExecuteActivity(actx, a.Persist, changes).Get(actx, nil)
+		err := workflow.ExecuteActivity(actx, a.Persist, wire.FromChanges(changes)).Get(actx, nil)
 		if err == nil || temporal.IsCanceledError(err) || !s.persistsUntilDone(ctx) {
 			return err
 		}

@@ -27,7 +27,7 @@ func (s *ticketState) rearm(ctx workflow.Context) {
 	if s.tickQueued {
 		return // the queued tick decides, and the loop comes back here after it applies
 	}
-	next, ok := s.in.Policy.Next(s.ticket, s.state.Timers)
+	next, ok := s.policy.Next(s.ticket, s.state.Timers)
 	if s.timer != nil {
 		if ok && (s.timer.deadline.Equal(next) || s.has.keepEarlierTimer && !s.timer.deadline.At.After(next.At)) {
 			return

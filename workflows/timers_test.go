@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 )
 
 const day = 24 * time.Hour
@@ -99,7 +100,7 @@ func closedAt(at time.Duration) automated {
 // after each further period, and stops at the ceiling.
 func TestFirstResponseSLA(t *testing.T) {
 	h := newHarness(t)
-	h.in.Policy = policy
+	h.in.Policy = wire.FromPolicy(policy)
 	h.until = 3 * day
 	timers := h.logTimers()
 	queried := h.queryAt(2 * day)
@@ -126,7 +127,7 @@ func TestFirstResponseSLAPerPriority(t *testing.T) {
 		t.Run(string(pr), func(t *testing.T) {
 			h := newHarness(t)
 			h.in.New.Priority = string(pr)
-			h.in.Policy = policy
+			h.in.Policy = wire.FromPolicy(policy)
 			h.in.Policy.MaxSLAEscalations = 1
 			h.until = 4 * day
 			h.run()
@@ -176,7 +177,7 @@ func TestFirstResponseSLARearms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.in.Policy = tt.policy
+			h.in.Policy = wire.FromPolicy(tt.policy)
 			h.until = 3 * day // before any auto-close
 			timers := h.logTimers()
 			for at, m := range tt.send {
@@ -203,7 +204,7 @@ func TestAutoClose(t *testing.T) {
 	for _, st := range []ticket.Status{ticket.StatusAnswered, ticket.StatusAwaiting} {
 		t.Run(string(st), func(t *testing.T) {
 			h := newHarness(t)
-			h.in.Policy = policy
+			h.in.Policy = wire.FromPolicy(policy)
 			h.until = 30 * day
 			_, last := h.steps(time.Minute, reach(st)...)
 			h.run()
@@ -255,7 +256,7 @@ func TestAutoCloseRearms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.in.Policy = policy
+			h.in.Policy = wire.FromPolicy(policy)
 			h.until = 30 * day
 			timers := h.logTimers()
 			h.sendAt(answered, update(ticket.ActionAnswer, ticket.Command{Actor: agent}))
@@ -280,7 +281,7 @@ func TestAutoCloseRearms(t *testing.T) {
 // TestAutoCloseOff checks that a zero AutoCloseAfter leaves an answered ticket alone.
 func TestAutoCloseOff(t *testing.T) {
 	h := newHarness(t)
-	h.in.Policy = policy
+	h.in.Policy = wire.FromPolicy(policy)
 	h.in.Policy.AutoCloseAfter = 0
 	h.until = 60 * day
 	timers := h.logTimers()
@@ -312,7 +313,7 @@ func TestTimerComesAfterItsTask(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.in.Policy = policy
+			h.in.Policy = wire.FromPolicy(policy)
 			h.until = 30 * day
 			h.steps(time.Minute, tt.before...)
 			m := signal(tt.change, ticket.Command{Actor: "bot", Comment: "still there?", CommentID: "c-1"})
@@ -352,7 +353,7 @@ func TestTimerFiresWhilePersisting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.in.Policy = policy
+			h.in.Policy = wire.FromPolicy(policy)
 			h.until = 30 * day
 			h.rec.fail = func(attempt int32, changes []ticket.Change) error {
 				if attempt == 1 && changes[0].Ticket.UpdatedAt.Equal(start.Add(tt.at)) {
@@ -378,7 +379,7 @@ func TestTimerFiresWhilePersisting(t *testing.T) {
 // timer, firing before the deadline, only arms the next one; the ticket closes at the right time.
 func TestTimerKeptWhileDeadlineMovesLater(t *testing.T) {
 	h := newHarness(t)
-	h.in.Policy = policy
+	h.in.Policy = wire.FromPolicy(policy)
 	h.until = 30 * day
 	timers := h.logTimers()
 	h.sendAt(time.Minute, update(ticket.ActionAnswer, ticket.Command{Actor: agent}))

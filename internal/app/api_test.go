@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
@@ -16,7 +17,7 @@ func TestCreateAndRead(t *testing.T) {
 	r := s.do(t, "POST", "/api/v1/tickets", map[string]string{
 		"title": "  Printer on fire  ", "description": "smoke\nlots", "priority": "urgent", "requester": "alice@example.com",
 	}, "X-Request-Id", "req-123")
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	r.expect(t, http.StatusCreated, &tk)
 	if tk.Title != "Printer on fire" || tk.Status != ticket.StatusOpen || tk.Priority != ticket.PriorityUrgent ||
 		tk.Version != 1 || tk.Requester != "alice@example.com" || tk.ClosedAt != nil || tk.CreatedAt.IsZero() {
@@ -113,7 +114,7 @@ func TestBadRequests(t *testing.T) {
 	if got := s.get(t, id); got.Version != 1 || got.CommentsCount != 0 {
 		t.Errorf("bad requests changed the ticket: %+v", got)
 	}
-	var list page[ticket.Ticket]
+	var list page[httpapi.Ticket]
 	s.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &list)
 	if len(list.Items) != 1 {
 		t.Errorf("bad creates made tickets: %d listed", len(list.Items))
@@ -124,9 +125,9 @@ func TestBadRequests(t *testing.T) {
 // of a ticket.
 func TestListings(t *testing.T) {
 	s := startSystem(t)
-	var made []ticket.Ticket
+	var made []httpapi.Ticket
 	for i := range 7 {
-		var tk ticket.Ticket
+		var tk httpapi.Ticket
 		prio := []string{"low", "high"}[i%2]
 		s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": fmt.Sprint("t", i), "priority": prio}).
 			expect(t, http.StatusCreated, &tk)
@@ -139,7 +140,7 @@ func TestListings(t *testing.T) {
 	var titles []string
 	path := "/api/v1/tickets?limit=3"
 	for pages := 0; ; pages++ {
-		var list page[ticket.Ticket]
+		var list page[httpapi.Ticket]
 		s.do(t, "GET", path, nil).expect(t, http.StatusOK, &list)
 		for _, tk := range list.Items {
 			titles = append(titles, tk.Title)
@@ -164,7 +165,7 @@ func TestListings(t *testing.T) {
 		"status=answered&priority=high": "t3",
 	}
 	for q, want := range filters {
-		var list page[ticket.Ticket]
+		var list page[httpapi.Ticket]
 		s.do(t, "GET", "/api/v1/tickets?"+q, nil).expect(t, http.StatusOK, &list)
 		var got []string
 		for _, tk := range list.Items {
@@ -181,7 +182,7 @@ func TestListings(t *testing.T) {
 			expect(t, http.StatusCreated, nil)
 	}
 	s.act(t, id, ticket.ActionAnswer, map[string]string{"comment": "c3"}).expect(t, http.StatusOK, nil)
-	var comments page[ticket.Comment]
+	var comments page[httpapi.Comment]
 	s.do(t, "GET", "/api/v1/tickets/"+id+"/comments?limit=2", nil).expect(t, http.StatusOK, &comments)
 	if len(comments.Items) != 2 || comments.Items[0].Body != "c0" || comments.Items[0].Author != "bob" || comments.NextCursor == nil {
 		t.Fatalf("first page of comments %+v", comments)
@@ -191,7 +192,7 @@ func TestListings(t *testing.T) {
 		t.Fatalf("second page of comments %+v", comments)
 	}
 
-	var events page[ticket.Event]
+	var events page[httpapi.Event]
 	s.do(t, "GET", "/api/v1/tickets/"+id+"/events", nil).expect(t, http.StatusOK, &events)
 	var kinds []string
 	for i, e := range events.Items {

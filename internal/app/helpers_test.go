@@ -31,11 +31,13 @@ import (
 	temporallog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/internal/app"
 	"github.com/ticketflow/ticketflow/internal/auth"
 	"github.com/ticketflow/ticketflow/internal/cache/redis/redistest"
 	"github.com/ticketflow/ticketflow/internal/config"
 	"github.com/ticketflow/ticketflow/internal/freeport"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/store/postgres/pgtest"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/workflows"
@@ -248,11 +250,11 @@ func waitCompleted(t *testing.T, s *system, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	run := s.deps.Temporal.GetWorkflow(ctx, workflows.WorkflowID(id), "")
-	var final ticket.Ticket
+	var final ticketflow.Ticket
 	if err := run.Get(ctx, &final); err != nil {
 		t.Fatalf("workflow of ticket %s: %v", id, err)
 	}
-	if final.Status != ticket.StatusClosed {
+	if final.Status != ticketflow.StatusClosed {
 		t.Fatalf("workflow completed with status %s", final.Status)
 	}
 }
@@ -369,9 +371,9 @@ type readiness struct {
 }
 
 // create opens a ticket through the API.
-func (s *system) create(t *testing.T, title string) ticket.Ticket {
+func (s *system) create(t *testing.T, title string) httpapi.Ticket {
 	t.Helper()
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": title}).expect(t, http.StatusCreated, &tk)
 	return tk
 }
@@ -393,9 +395,9 @@ func (s *system) post(t *testing.T, path, key string, body any, header ...string
 }
 
 // get reads a ticket through the API.
-func (s *system) get(t *testing.T, id string) ticket.Ticket {
+func (s *system) get(t *testing.T, id string) httpapi.Ticket {
 	t.Helper()
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	s.do(t, "GET", "/api/v1/tickets/"+id, nil).expect(t, http.StatusOK, &tk)
 	return tk
 }
@@ -413,7 +415,7 @@ func etagVersion(t *testing.T, tag string) int64 {
 // countTickets returns how many tickets the first page of up to 200 lists.
 func (s *system) countTickets(t *testing.T) int {
 	t.Helper()
-	var list page[ticket.Ticket]
+	var list page[httpapi.Ticket]
 	s.do(t, "GET", "/api/v1/tickets?limit=200", nil).expect(t, http.StatusOK, &list)
 	return len(list.Items)
 }
@@ -515,9 +517,9 @@ func listPages[T any](t *testing.T, s *system, path string, limit int, in *inser
 }
 
 // trail returns the ticket's whole audit trail, oldest first, reading every page.
-func (s *system) trail(t *testing.T, id string) []ticket.Event {
+func (s *system) trail(t *testing.T, id string) []httpapi.Event {
 	t.Helper()
-	return listPages[ticket.Event](t, s, "/api/v1/tickets/"+id+"/events", 200, nil)
+	return listPages[httpapi.Event](t, s, "/api/v1/tickets/"+id+"/events", 200, nil)
 }
 
 // ---- Waiting ----

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
@@ -48,7 +49,7 @@ func TestIdempotentCreate(t *testing.T) {
 	s := startSystem(t)
 	body := map[string]string{"title": "once"}
 	first := s.post(t, "/api/v1/tickets", "create-1", body)
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	first.expect(t, http.StatusCreated, &tk)
 
 	retry := s.post(t, "/api/v1/tickets", "create-1", body)
@@ -59,7 +60,7 @@ func TestIdempotentCreate(t *testing.T) {
 
 	s.forgetOutcomes(t)
 	s.restartWorker(t)
-	var again ticket.Ticket
+	var again httpapi.Ticket
 	s.post(t, "/api/v1/tickets", "create-1", body).expect(t, http.StatusCreated, &again)
 	if again.ID != tk.ID {
 		t.Fatalf("a retry after a lost outcome created ticket %s, first was %s", again.ID, tk.ID)
@@ -83,10 +84,10 @@ func TestConcurrentDuplicates(t *testing.T) {
 		wg.Go(func() { created[i] = s.post(t, "/api/v1/tickets", "dup", map[string]string{"title": "dup"}) })
 	}
 	wg.Wait()
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	created[0].expect(t, http.StatusCreated, &tk)
 	for _, r := range created[1:] {
-		var other ticket.Ticket
+		var other httpapi.Ticket
 		r.expect(t, http.StatusCreated, &other)
 		if other.ID != tk.ID {
 			t.Fatalf("duplicates created tickets %s and %s", tk.ID, other.ID)
@@ -100,10 +101,10 @@ func TestConcurrentDuplicates(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	var first ticket.Comment
+	var first httpapi.Comment
 	comments[0].expect(t, http.StatusCreated, &first)
 	for _, r := range comments[1:] {
-		var c ticket.Comment
+		var c httpapi.Comment
 		r.expect(t, http.StatusCreated, &c)
 		if c.ID != first.ID {
 			t.Fatalf("duplicates made comments %s and %s", first.ID, c.ID)
@@ -171,16 +172,16 @@ func TestIdempotentRetryOfRunningTicket(t *testing.T) {
 	tk := s.create(t, "running")
 	path := "/api/v1/tickets/" + tk.ID + "/comments"
 	first := s.post(t, path, "k", map[string]string{"body": "once"})
-	var c ticket.Comment
+	var c httpapi.Comment
 	first.expect(t, http.StatusCreated, &c)
 	s.forgetOutcomes(t)
 	s.restartWorker(t)
-	var again ticket.Comment
+	var again httpapi.Comment
 	s.post(t, path, "k", map[string]string{"body": "once"}).expect(t, http.StatusCreated, &again)
 	if again.ID != c.ID {
 		t.Fatalf("retry made comment %s, first %s", again.ID, c.ID)
 	}
-	var list page[ticket.Comment]
+	var list page[httpapi.Comment]
 	s.do(t, "GET", path, nil).expect(t, http.StatusOK, &list)
 	if got := s.get(t, tk.ID); len(list.Items) != 1 || got.CommentsCount != 1 || got.Version != 2 {
 		t.Fatalf("after the retry: %d comments listed, comments_count %d, version %d", len(list.Items), got.CommentsCount, got.Version)
@@ -210,7 +211,7 @@ func TestConditionalRequests(t *testing.T) {
 	if got := s.get(t, tk.ID); got.Version != 2 || got.Status != ticket.StatusOpen {
 		t.Fatalf("a refused precondition changed the ticket: %+v", got)
 	}
-	var after ticket.Ticket
+	var after httpapi.Ticket
 	s.do(t, "POST", base+"/answer", nil, "If-Match", `"2"`).expect(t, http.StatusOK, &after)
 	if after.Status != ticket.StatusAnswered {
 		t.Fatalf("answer with the current version: %+v", after)
@@ -276,7 +277,7 @@ func TestMixedRaces(t *testing.T) {
 	if got.Version != int64(1+total) || got.CommentsCount != accepted[ticket.ActionComment] || got.EscalationLevel != accepted[ticket.ActionEscalate] {
 		t.Fatalf("ticket %+v after %v accepted", got, accepted)
 	}
-	var events page[ticket.Event]
+	var events page[httpapi.Event]
 	s.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/events?limit=200", nil).expect(t, http.StatusOK, &events)
 	count := map[ticket.EventType]int{}
 	for i, e := range events.Items {

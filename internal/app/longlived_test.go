@@ -15,8 +15,10 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/activities"
 	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/workflows"
 )
@@ -27,7 +29,7 @@ import (
 func workerWithRunLimit(limit int) func(*app.Deps) worker.Worker {
 	return func(d *app.Deps) worker.Worker {
 		w := worker.New(d.Temporal, d.Config.TemporalTaskQueue, worker.Options{})
-		w.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.Input) (ticket.Ticket, error) {
+		w.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.Input) (ticketflow.Ticket, error) {
 			if in.RunLimit == 0 {
 				in.RunLimit = limit
 			}
@@ -99,7 +101,7 @@ func TestLongLivedTicket(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range signals {
-			cmd := ticket.Command{Actor: "bot", Comment: fmt.Sprintf("bot comment %d", i), CommentID: uuid.NewString()}
+			cmd := ticketflow.Command{Actor: "bot", Comment: fmt.Sprintf("bot comment %d", i), CommentID: uuid.NewString()}
 			err := s.deps.Temporal.SignalWorkflow(context.Background(), workflows.WorkflowID(tk.ID), "", "comment", cmd)
 			if err != nil {
 				errs <- fmt.Errorf("signal %d: %w", i, err)
@@ -147,7 +149,7 @@ func TestLongLivedTicket(t *testing.T) {
 		total       = allComments + transitions
 	)
 	// Signals are not answered: wait until the last one is applied.
-	var got ticket.Ticket
+	var got httpapi.Ticket
 	waitFor(t, 30*time.Second, fmt.Sprintf("the ticket to reach v%d", 1+total), func() bool {
 		got = s.get(t, tk.ID)
 		return got.Version >= 1+total
@@ -157,7 +159,7 @@ func TestLongLivedTicket(t *testing.T) {
 			got.Version, got.CommentsCount, got.Status, 1+total, allComments)
 	}
 	held, err := s.deps.Temporal.QueryWorkflow(context.Background(), workflows.WorkflowID(tk.ID), "", workflows.QueryTicket)
-	var queried ticket.Ticket
+	var queried ticketflow.Ticket
 	if err == nil {
 		err = held.Get(&queried)
 	}
@@ -166,7 +168,7 @@ func TestLongLivedTicket(t *testing.T) {
 			queried.CommentsCount, err, got.Version)
 	}
 
-	comments := listPages[ticket.Comment](t, s, path+"/comments", 200, nil)
+	comments := listPages[httpapi.Comment](t, s, path+"/comments", 200, nil)
 	seen := map[string]int{}
 	for _, c := range comments {
 		seen[c.Body]++

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ticketflow/ticketflow/internal/app"
 	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/metrics/metricstest"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
@@ -138,7 +139,7 @@ func (b *syncBuffer) records(t *testing.T) []map[string]any {
 func TestRequestLogs(t *testing.T) {
 	logs := &syncBuffer{}
 	s := startSystem(t, withJSONLogs(logs))
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "logged"}, "X-Request-Id", "req-create").
 		expect(t, http.StatusCreated, &tk)
 	s.do(t, "GET", "/api/v1/tickets/"+tk.ID, nil, "X-Request-Id", "req-read").expect(t, http.StatusOK, nil)
@@ -191,7 +192,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	if r.status == http.StatusCreated {
 		// Let the workflow and its activity log what they log about the ticket too.
-		var tk ticket.Ticket
+		var tk httpapi.Ticket
 		r.expect(t, http.StatusCreated, &tk)
 		s.act(t, tk.ID, ticket.ActionComment, map[string]string{"body": "again " + secret}).expect(t, http.StatusCreated, nil)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
@@ -95,7 +96,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 	var high []string    // the original tickets of priority high
 	for i := range originals {
 		prio := []string{"low", "high"}[i%2]
-		var tk ticket.Ticket
+		var tk httpapi.Ticket
 		s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": fmt.Sprint("original ", i), "priority": prio}).
 			expect(t, http.StatusCreated, &tk)
 		tickets = append(tickets, tk.ID)
@@ -106,12 +107,12 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 	target := tickets[0]
 	var comments []string
 	for i := range originals {
-		var c ticket.Comment
+		var c httpapi.Comment
 		s.act(t, target, ticket.ActionComment, map[string]string{"body": fmt.Sprint("original ", i)}).
 			expect(t, http.StatusCreated, &c)
 		comments = append(comments, c.ID)
 	}
-	var before page[ticket.Event]
+	var before page[httpapi.Event]
 	s.do(t, "GET", "/api/v1/tickets/"+target+"/events?limit=200", nil).expect(t, http.StatusOK, &before)
 	var events []string
 	for _, e := range before.Items {
@@ -135,7 +136,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 	t.Run("tickets", func(t *testing.T) {
 		in := startInserter(inserts, createTickets("normal"))
-		got := listPages[ticket.Ticket](t, s, "/api/v1/tickets", limit, in)
+		got := listPages[httpapi.Ticket](t, s, "/api/v1/tickets", limit, in)
 		in.wg.Wait()
 		ids := make([]string, len(got))
 		for i, tk := range got {
@@ -149,7 +150,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 	t.Run("tickets of one priority", func(t *testing.T) {
 		in := startInserter(inserts, createTickets("high"))
-		got := listPages[ticket.Ticket](t, s, "/api/v1/tickets?priority=high", limit, in)
+		got := listPages[httpapi.Ticket](t, s, "/api/v1/tickets?priority=high", limit, in)
 		in.wg.Wait()
 		var ids []string
 		for _, tk := range got {
@@ -163,11 +164,11 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 	t.Run("comments", func(t *testing.T) {
 		in := startInserter(inserts, addComments)
-		got := listPages[ticket.Comment](t, s, "/api/v1/tickets/"+target+"/comments", limit, in)
+		got := listPages[httpapi.Comment](t, s, "/api/v1/tickets/"+target+"/comments", limit, in)
 		in.wg.Wait()
 		// Oldest first, and appended to: what the pages gave is the start of the listing as it
 		// is now, in the same order, with no comment missing in between.
-		var all page[ticket.Comment]
+		var all page[httpapi.Comment]
 		s.do(t, "GET", "/api/v1/tickets/"+target+"/comments?limit=200", nil).expect(t, http.StatusOK, &all)
 		var ids, allIDs []string
 		for _, c := range got {
@@ -187,7 +188,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 	t.Run("events", func(t *testing.T) {
 		in := startInserter(inserts, addComments)
-		got := listPages[ticket.Event](t, s, "/api/v1/tickets/"+target+"/events", limit, in)
+		got := listPages[httpapi.Event](t, s, "/api/v1/tickets/"+target+"/events", limit, in)
 		in.wg.Wait()
 		var seqs []string
 		for i, e := range got {
@@ -205,7 +206,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 }
 
 // newer reports whether a sorts before b in a listing of tickets, newest first.
-func newer(a, b ticket.Ticket) bool {
+func newer(a, b httpapi.Ticket) bool {
 	if !a.CreatedAt.Equal(b.CreatedAt) {
 		return a.CreatedAt.After(b.CreatedAt)
 	}
@@ -235,12 +236,12 @@ func TestPageLimits(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	var first page[ticket.Ticket]
+	var first page[httpapi.Ticket]
 	s.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &first)
 	if len(first.Items) != ticket.DefaultPageSize || first.NextCursor == nil {
 		t.Fatalf("the default page holds %d tickets (next %v), want %d and a cursor", len(first.Items), first.NextCursor, ticket.DefaultPageSize)
 	}
-	var rest page[ticket.Ticket]
+	var rest page[httpapi.Ticket]
 	s.do(t, "GET", "/api/v1/tickets?cursor="+url.QueryEscape(*first.NextCursor), nil).expect(t, http.StatusOK, &rest)
 	if len(rest.Items) != 1 || rest.NextCursor != nil {
 		t.Errorf("after the default page: %d tickets, next %v; want the last one and no cursor", len(rest.Items), rest.NextCursor)

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
@@ -69,7 +70,7 @@ func TestRoleMatrix(t *testing.T) {
 	// aliceTicket opens a ticket of alice's in the given status, as an agent.
 	aliceTicket := func(t *testing.T, st ticket.Status) string {
 		t.Helper()
-		var tk ticket.Ticket
+		var tk httpapi.Ticket
 		s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "alice's", "requester": "alice@example.com"}).
 			expect(t, http.StatusCreated, &tk)
 		if st == ticket.StatusAnswered {
@@ -137,7 +138,7 @@ func TestCustomerScope(t *testing.T) {
 	s := startSystem(t)
 	alice := s.as(s.newKey(t, "alice", auth.RoleCustomer, "alice@example.com"))
 	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "bob's", "requester": "bob@example.com"}).expect(t, http.StatusCreated, nil)
-	var mine ticket.Ticket
+	var mine httpapi.Ticket
 	alice.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "mine"}).expect(t, http.StatusCreated, &mine)
 	if mine.Requester != "alice@example.com" {
 		t.Fatalf("a customer's ticket has requester %q", mine.Requester)
@@ -145,7 +146,7 @@ func TestCustomerScope(t *testing.T) {
 	alice.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "for bob", "requester": "bob@example.com"}).
 		expectProblem(t, http.StatusForbidden, "/problems/forbidden")
 
-	var list page[ticket.Ticket]
+	var list page[httpapi.Ticket]
 	alice.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &list)
 	if len(list.Items) != 1 || list.Items[0].ID != mine.ID {
 		t.Fatalf("alice lists %+v, want only her ticket", list.Items)
@@ -156,7 +157,7 @@ func TestCustomerScope(t *testing.T) {
 	}
 
 	alice.act(t, mine.ID, ticket.ActionComment, map[string]string{"body": "any news?"}).expect(t, http.StatusCreated, nil)
-	var events page[ticket.Event]
+	var events page[httpapi.Event]
 	alice.do(t, "GET", "/api/v1/tickets/"+mine.ID+"/events", nil).expect(t, http.StatusOK, &events)
 	if last := events.Items[len(events.Items)-1]; last.Actor != "alice" || events.Items[0].Actor != "alice" {
 		t.Fatalf("actors %q and %q, want the key's name", events.Items[0].Actor, last.Actor)
@@ -178,7 +179,7 @@ func TestRateLimit(t *testing.T) {
 	if wait, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || wait < 1 {
 		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
 	}
-	var list page[ticket.Ticket]
+	var list page[httpapi.Ticket]
 	other.do(t, "GET", "/api/v1/tickets", nil).expect(t, http.StatusOK, &list)
 	if len(list.Items) != 0 {
 		t.Fatal("a refused request created a ticket")
@@ -261,7 +262,7 @@ func TestSecurityHeaders(t *testing.T) {
 func TestNotFoundIsOneAnswer(t *testing.T) {
 	s := startSystem(t)
 	bob := s.as(s.newKey(t, "bob", auth.RoleCustomer, "bob@example.com"))
-	var alices ticket.Ticket
+	var alices httpapi.Ticket
 	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "alice's", "requester": "alice@example.com"}).
 		expect(t, http.StatusCreated, &alices)
 	missing := uuid.Must(uuid.NewV7()).String()
@@ -315,11 +316,11 @@ func TestCommentAuthor(t *testing.T) {
 	s := startSystem(t)
 	alice := s.as(s.newKey(t, "alice", auth.RoleCustomer, "alice@example.com"))
 	bot := s.as(s.newKey(t, "bot", auth.RoleAutomation, ""))
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	alice.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "who said that?"}).expect(t, http.StatusCreated, &tk)
-	comment := func(c *system, body map[string]string) ticket.Comment {
+	comment := func(c *system, body map[string]string) httpapi.Comment {
 		t.Helper()
-		var cm ticket.Comment
+		var cm httpapi.Comment
 		c.act(t, tk.ID, ticket.ActionComment, body).expect(t, http.StatusCreated, &cm)
 		return cm
 	}
@@ -347,7 +348,7 @@ func TestCommentAuthor(t *testing.T) {
 		}
 		want = append(want, tc.want)
 	}
-	var listed page[ticket.Comment]
+	var listed page[httpapi.Comment]
 	alice.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/comments", nil).expect(t, http.StatusOK, &listed)
 	var got []string
 	for _, c := range listed.Items {

@@ -15,6 +15,7 @@ import (
 	"github.com/ticketflow/ticketflow/internal/app"
 	"github.com/ticketflow/ticketflow/internal/auth"
 	"github.com/ticketflow/ticketflow/internal/config"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/metrics/metricstest"
 	"github.com/ticketflow/ticketflow/internal/store/postgres"
 	"github.com/ticketflow/ticketflow/internal/ticket"
@@ -83,7 +84,7 @@ func TestAPIShutdown(t *testing.T) {
 	// A worker takes the workflow; the request in flight gets its answer on its open connection.
 	runWorker(t, connect(t, cfg, quietLogger(t)).NewWorker())
 	r := receive(t, created, 30*time.Second, "the answer to the request in flight")
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	if r.err != nil || r.status != http.StatusCreated || json.Unmarshal(r.body, &tk) != nil || tk.Title != "in flight during shutdown" {
 		t.Fatalf("request in flight got %d %s (error %v), want 201 and the ticket", r.status, r.body, r.err)
 	}
@@ -158,7 +159,7 @@ func TestWorkerShutdown(t *testing.T) {
 	// The task that wrote the ticket was completed before the worker returned, so the create is
 	// answered without another worker.
 	r := receive(t, created, 10*time.Second, "the create's answer from the stopping worker")
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	if r.status != http.StatusCreated || json.Unmarshal(r.body, &tk) != nil || tk.ID != page.Items[0].ID {
 		t.Fatalf("got %d %s (error %v), want 201 and ticket %s", r.status, r.body, r.err, page.Items[0].ID)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ticketflow/ticketflow"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/workflows"
 )
@@ -17,7 +19,7 @@ import (
 func TestSignalRetriedAtOnceAppliesOnce(t *testing.T) {
 	s := startSystem(t)
 	ctx := context.Background()
-	var tickets []ticket.Ticket
+	var tickets []httpapi.Ticket
 	for range 8 {
 		tickets = append(tickets, s.create(t, "escalate me once"))
 	}
@@ -25,7 +27,7 @@ func TestSignalRetriedAtOnceAppliesOnce(t *testing.T) {
 	for _, tk := range tickets {
 		for range 3 {
 			wg.Go(func() {
-				cmd := ticket.Command{Actor: "sla-bot", Reason: "vip", RequestID: "escalate-" + tk.ID}
+				cmd := ticketflow.Command{Actor: "sla-bot", Reason: "vip", RequestID: "escalate-" + tk.ID}
 				if err := s.deps.Temporal.SignalWorkflow(ctx, workflows.WorkflowID(tk.ID), "", string(ticket.ActionEscalate), cmd); err != nil {
 					t.Error(err)
 				}
@@ -35,7 +37,7 @@ func TestSignalRetriedAtOnceAppliesOnce(t *testing.T) {
 	wg.Wait()
 
 	for _, tk := range tickets {
-		var events page[ticket.Event]
+		var events page[httpapi.Event]
 		for deadline := time.Now().Add(10 * time.Second); len(events.Items) < 2 && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Millisecond)
 			s.do(t, "GET", "/api/v1/tickets/"+tk.ID+"/events", nil).expect(t, http.StatusOK, &events)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
@@ -46,7 +47,7 @@ func TestSlowSendersDoNotStallChanges(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the senders' headers are in and their handlers are waiting
 
 	start := time.Now()
-	var got ticket.Ticket
+	var got httpapi.Ticket
 	s.act(t, tk.ID, ticket.ActionAnswer, map[string]string{"comment": "on it"}).expect(t, http.StatusOK, &got)
 	if took := time.Since(start); took > 3*time.Second || got.Status != ticket.StatusAnswered {
 		t.Fatalf("the agent's change took %s with senders stalled on the ticket (status %s), want it at once", took, got.Status)

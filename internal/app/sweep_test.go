@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ticketflow/ticketflow/internal/app"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/metrics/metricstest"
-	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // TestIdempotencySweep runs the worker as its main does, with a short TTL and sweep interval: the
@@ -45,13 +45,13 @@ func TestIdempotencySweep(t *testing.T) {
 	}
 
 	body := map[string]string{"title": "swept"}
-	var first ticket.Ticket
+	var first httpapi.Ticket
 	s.post(t, "/api/v1/tickets", "swept-1", body).expect(t, http.StatusCreated, &first)
 	if r := s.post(t, "/api/v1/tickets", "swept-1", body); r.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("a retry within the TTL got %d %s, not the replay", r.status, r.body)
 	}
 	waitFor(t, 20*time.Second, "the sweep to delete the expired key", func() bool { return keyRows(t, s.dsn, "swept-1") == 0 })
-	var second ticket.Ticket
+	var second httpapi.Ticket
 	r := s.post(t, "/api/v1/tickets", "swept-1", body)
 	r.expect(t, http.StatusCreated, &second)
 	if second.ID == first.ID || r.header.Get("Idempotent-Replayed") != "" {
@@ -67,13 +67,13 @@ func TestIdempotencySweep(t *testing.T) {
 	if err := schedule.Pause(ctx, client.SchedulePauseOptions{Note: "TestIdempotencySweep"}); err != nil {
 		t.Fatal(err)
 	}
-	var third ticket.Ticket
+	var third httpapi.Ticket
 	s.post(t, "/api/v1/tickets", "kept-1", body).expect(t, http.StatusCreated, &third)
 	time.Sleep(cfg.IdempotencyTTL + time.Second)
 	if keyRows(t, s.dsn, "kept-1") != 1 {
 		t.Fatal("the paused sweep deleted the key")
 	}
-	var fourth ticket.Ticket
+	var fourth httpapi.Ticket
 	s.post(t, "/api/v1/tickets", "kept-1", body).expect(t, http.StatusCreated, &fourth)
 	if fourth.ID == third.ID {
 		t.Errorf("a key past the TTL replayed ticket %s", third.ID)

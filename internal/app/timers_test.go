@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/ticketflow/ticketflow"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/workflows"
 )
@@ -73,7 +75,7 @@ func (s *system) listWorkflows(t *testing.T, query string) []string {
 func TestEscalateOverHTTP(t *testing.T) {
 	s := startSystem(t)
 	tk := s.create(t, "Escalate me")
-	var got ticket.Ticket
+	var got httpapi.Ticket
 	s.act(t, tk.ID, ticket.ActionEscalate, map[string]string{"reason": "  customer is angry "}).expect(t, http.StatusOK, &got)
 	if got.EscalationLevel != 1 || got.Version != 2 || got.Status != ticket.StatusOpen {
 		t.Fatalf("after one escalation: level %d v%d %s", got.EscalationLevel, got.Version, got.Status)
@@ -130,10 +132,10 @@ func TestAutomationSignals(t *testing.T) {
 	id := workflows.WorkflowID(tk.ID)
 	for _, sig := range []struct {
 		action ticket.Action
-		cmd    ticket.Command
+		cmd    ticketflow.Command
 	}{
-		{ticket.ActionEscalate, ticket.Command{Actor: "sla-bot", Reason: "vip"}},
-		{ticket.ActionClose, ticket.Command{Actor: "sla-bot", Reason: "timeout"}},
+		{ticket.ActionEscalate, ticketflow.Command{Actor: "sla-bot", Reason: "vip"}},
+		{ticket.ActionClose, ticketflow.Command{Actor: "sla-bot", Reason: "timeout"}},
 	} {
 		if err := s.deps.Temporal.SignalWorkflow(ctx, id, "", string(sig.action), sig.cmd); err != nil {
 			t.Fatal(err)
@@ -164,7 +166,7 @@ func TestTimersSurviveWorkerRestarts(t *testing.T) {
 	worker := newWorkerBinary(t, cfg)
 
 	kill := worker.start(t)
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	s.do(t, "POST", "/api/v1/tickets", map[string]string{"title": "Server room flooded", "priority": "urgent"}).
 		expect(t, http.StatusCreated, &tk)
 	kill()
@@ -187,7 +189,7 @@ func TestTimersSurviveWorkerRestarts(t *testing.T) {
 	// One more period: the ceiling holds.
 	time.Sleep(time.Until(tk.CreatedAt.Add(3*sla + 500*time.Millisecond)))
 
-	var answered ticket.Ticket
+	var answered httpapi.Ticket
 	s.act(t, tk.ID, ticket.ActionAnswer, map[string]string{"comment": "Pumps are on their way."}).
 		expect(t, http.StatusOK, &answered)
 	if answered.EscalationLevel != 2 {

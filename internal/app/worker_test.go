@@ -19,7 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 )
 
 // workerReadyz gets the worker's /readyz.
@@ -90,7 +90,7 @@ func TestWorkerReadyz(t *testing.T) {
 	})
 	proxy.Start()
 	res := receive(t, created, 30*time.Second, "the ticket once the database is back")
-	var tk ticket.Ticket
+	var tk httpapi.Ticket
 	if res.status != http.StatusCreated || json.Unmarshal(res.body, &tk) != nil {
 		t.Fatalf("create: %d %s (error %v)", res.status, res.body, res.err)
 	}

@@ -35,7 +35,7 @@ import (
 	"github.com/ticketflow/ticketflow/internal/app"
 	"github.com/ticketflow/ticketflow/internal/auth"
 	"github.com/ticketflow/ticketflow/internal/config"
-	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 )
 
 // Settings are the bench's knobs, from BENCH_* environment variables. The stack it runs against
@@ -521,29 +521,29 @@ func (b *bench) phase(name string, fn func() error) error {
 }
 
 // create opens a ticket through the API.
-func (b *bench) create(ctx context.Context, i int) (ticket.Ticket, error) {
+func (b *bench) create(ctx context.Context, i int) (httpapi.Ticket, error) {
 	body := fmt.Sprintf(`{"title":"Bench ticket %d","description":"Opened by make bench.","priority":"normal","requester":"bench@example.com"}`, i)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.api+"/tickets", strings.NewReader(body))
 	if err != nil {
-		return ticket.Ticket{}, err
+		return httpapi.Ticket{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", b.authorization)
 	res, err := b.http.Do(req)
 	if err != nil {
-		return ticket.Ticket{}, err
+		return httpapi.Ticket{}, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
-		return ticket.Ticket{}, err
+		return httpapi.Ticket{}, err
 	}
 	if res.StatusCode != http.StatusCreated {
-		return ticket.Ticket{}, fmt.Errorf("POST /tickets: %s: %s", res.Status, bytes.TrimSpace(data))
+		return httpapi.Ticket{}, fmt.Errorf("POST /tickets: %s: %s", res.Status, bytes.TrimSpace(data))
 	}
-	var t ticket.Ticket
+	var t httpapi.Ticket
 	if err := json.Unmarshal(data, &t); err != nil {
-		return ticket.Ticket{}, fmt.Errorf("POST /tickets: %w", err)
+		return httpapi.Ticket{}, fmt.Errorf("POST /tickets: %w", err)
 	}
 	return t, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
@@ -72,8 +73,8 @@ type Outcome struct {
 	CommentID string // of a comment
 	// Ticket is the ticket that a 2xx of a create or a transition showed; Comment is the
 	// comment that a 2xx of a comment showed. The checker holds the truth to them.
-	Ticket  *ticket.Ticket
-	Comment *ticket.Comment
+	Ticket  *httpapi.Ticket
+	Comment *httpapi.Comment
 	At      time.Time
 	// Resolved says that the client learnt the outcome only after the load, from the checker's
 	// retry with the same Idempotency-Key.
@@ -404,7 +405,7 @@ func outcome(op *Op, a Attempt, body []byte, header http.Header) *Outcome {
 	}
 	switch op.Kind {
 	case KindComment:
-		var c ticket.Comment
+		var c httpapi.Comment
 		if err := json.Unmarshal(body, &c); err != nil || c.ID == "" {
 			o.Err = fmt.Sprintf("a comment without an id: %s", body)
 		}
@@ -415,7 +416,7 @@ func outcome(op *Op, a Attempt, body []byte, header http.Header) *Outcome {
 		}
 		o.Version = v
 	default:
-		var tk ticket.Ticket
+		var tk httpapi.Ticket
 		if err := json.Unmarshal(body, &tk); err != nil || tk.ID == "" {
 			o.Err = fmt.Sprintf("an answer that is not a ticket: %s", body)
 		}
@@ -458,7 +459,7 @@ func (l *Load) read(ctx context.Context, t *Ticket, what string) {
 	a, body, _ := l.send(ctx, http.MethodGet, url, nil, "")
 	rd.Start, rd.End, rd.Status, rd.Err, rd.RetryAfter, rd.Problem = a.Start, a.End, a.Status, a.Err, a.RetryAfter, a.Problem
 	if a.Status == http.StatusOK {
-		var tk ticket.Ticket
+		var tk httpapi.Ticket
 		var page struct {
 			Items []json.RawMessage `json:"items"`
 		}

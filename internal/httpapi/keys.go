@@ -6,24 +6,23 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
-	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // keyView is a key as the API shows it, with its times in microseconds like every time in the
 // API; the secret only in the answer to creating it, the one time it is shown.
 type keyView struct {
-	ID        string         `json:"id"`
-	Name      string         `json:"name"`
-	Role      auth.Role      `json:"role"`
-	Subject   string         `json:"subject"`
-	CreatedAt ticket.Micros  `json:"created_at"`
-	RevokedAt *ticket.Micros `json:"revoked_at"`
-	Secret    string         `json:"secret,omitempty"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      auth.Role `json:"role"`
+	Subject   string    `json:"subject"`
+	CreatedAt micros    `json:"created_at"`
+	RevokedAt *micros   `json:"revoked_at"`
+	Secret    string    `json:"secret,omitempty"`
 }
 
 func viewKey(k auth.Key) keyView {
 	return keyView{ID: k.ID, Name: k.Name, Role: k.Role, Subject: k.Subject,
-		CreatedAt: ticket.Micros(k.CreatedAt), RevokedAt: (*ticket.Micros)(k.RevokedAt)}
+		CreatedAt: micros(k.CreatedAt), RevokedAt: (*micros)(k.RevokedAt)}
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {

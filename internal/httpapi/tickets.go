@@ -92,7 +92,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writePage(w, s.cursors, scope, items, func(t ticket.Ticket) ticketView { return viewTicket(t, p) })
+	writePage(w, s.cursors, scope, items, func(t ticket.Ticket) Ticket { return viewTicket(t, p) })
 	return nil
 }
 

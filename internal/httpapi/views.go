@@ -1,16 +1,20 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"time"
+
 	"github.com/ticketflow/ticketflow/internal/auth"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // The views are the API's own shapes of the domain's values, written with the names and formats
 // of the OpenAPI document (openapi.json): a field of the domain can be renamed, or added, without
-// changing the API, and what a view shows can depend on who asks. Every time is in microseconds.
+// changing the API, and what a view shows can depend on who asks. They are exported for the Go
+// programs that read the API (the system tests, the fault suite, the bench), which decode into them.
 
-// ticketView is a ticket as the API shows it.
-type ticketView struct {
+// Ticket is a ticket as the API shows it.
+type Ticket struct {
 	ID              string          `json:"id"`
 	Title           string          `json:"title"`
 	Description     string          `json:"description"`
@@ -20,46 +24,97 @@ type ticketView struct {
 	EscalationLevel int             `json:"escalation_level"`
 	CommentsCount   int             `json:"comments_count"`
 	Version         int64           `json:"version"`
-	CreatedAt       ticket.Micros   `json:"created_at"`
-	UpdatedAt       ticket.Micros   `json:"updated_at"`
-	ClosedAt        *ticket.Micros  `json:"closed_at"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+	ClosedAt        *time.Time      `json:"closed_at"`
 	CloseReason     *string         `json:"close_reason"`
 }
 
 // viewTicket shows t to by, who may see it (the service checked).
-func viewTicket(t ticket.Ticket, by auth.Principal) ticketView {
-	return ticketView{
+func viewTicket(t ticket.Ticket, by auth.Principal) Ticket {
+	return Ticket{
 		ID: t.ID, Title: t.Title, Description: t.Description, Status: t.Status, Priority: t.Priority,
 		Requester: t.Requester, EscalationLevel: t.EscalationLevel, CommentsCount: t.CommentsCount,
-		Version: t.Version, CreatedAt: ticket.Micros(t.CreatedAt), UpdatedAt: ticket.Micros(t.UpdatedAt),
-		ClosedAt: (*ticket.Micros)(t.ClosedAt), CloseReason: t.CloseReason,
+		Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ClosedAt: t.ClosedAt,
+		CloseReason: t.CloseReason,
 	}
 }
 
-// commentView is a comment as the API shows it.
-type commentView struct {
-	ID        string        `json:"id"`
-	TicketID  string        `json:"ticket_id"`
-	Body      string        `json:"body"`
-	Author    string        `json:"author"`
-	CreatedAt ticket.Micros `json:"created_at"`
+// Comment is a comment as the API shows it.
+type Comment struct {
+	ID        string    `json:"id"`
+	TicketID  string    `json:"ticket_id"`
+	Body      string    `json:"body"`
+	Author    string    `json:"author"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
-func viewComment(c ticket.Comment, by auth.Principal) commentView {
-	return commentView{ID: c.ID, TicketID: c.TicketID, Body: c.Body, Author: c.Author, CreatedAt: ticket.Micros(c.CreatedAt)}
+func viewComment(c ticket.Comment, by auth.Principal) Comment {
+	return Comment{ID: c.ID, TicketID: c.TicketID, Body: c.Body, Author: c.Author, CreatedAt: c.CreatedAt}
 }
 
-// eventView is an audit event as the API shows it.
-type eventView struct {
+// Event is an audit event as the API shows it.
+type Event struct {
 	Seq        int64            `json:"seq"`
 	Type       ticket.EventType `json:"type"`
 	FromStatus ticket.Status    `json:"from_status,omitempty"`
 	ToStatus   ticket.Status    `json:"to_status,omitempty"`
 	Actor      string           `json:"actor"`
 	Data       map[string]any   `json:"data"`
-	At         ticket.Micros    `json:"at"`
+	At         time.Time        `json:"at"`
 }
 
-func viewEvent(e ticket.Event, by auth.Principal) eventView {
-	return eventView{Seq: e.Seq, Type: e.Type, FromStatus: e.FromStatus, ToStatus: e.ToStatus, Actor: e.Actor, Data: e.Data, At: ticket.Micros(e.At)}
+func viewEvent(e ticket.Event, by auth.Principal) Event {
+	return Event{Seq: e.Seq, Type: e.Type, FromStatus: e.FromStatus, ToStatus: e.ToStatus, Actor: e.Actor, Data: e.Data, At: e.At}
+}
+
+// Times are written with exactly six fractional digits, as the API promises: the standard
+// encoding drops trailing zeros (….4118Z), and a client that parses fixed-width timestamps, or
+// compares them as strings, would then read them wrong. Every time the domain makes is already
+// cut to microseconds (ticket.Timestamp), so nothing is lost. Reading accepts any RFC 3339 time.
+
+// micros is a time that encodes with microseconds.
+type micros time.Time
+
+// timeLayout is RFC 3339 in UTC with microseconds; the Z is a literal.
+const timeLayout = `"2006-01-02T15:04:05.000000Z"`
+
+// MarshalJSON writes the time in UTC with six fractional digits.
+func (m micros) MarshalJSON() ([]byte, error) {
+	return time.Time(m).UTC().AppendFormat(make([]byte, 0, len(timeLayout)), timeLayout), nil
+}
+
+// The plain types have the fields and none of the methods, so that the MarshalJSON methods below
+// can encode them without calling themselves. A field of the outer struct hides the embedded one
+// of the same name.
+type (
+	plainTicket  Ticket
+	plainComment Comment
+	plainEvent   Event
+)
+
+// MarshalJSON encodes the ticket with its times in microseconds.
+func (t Ticket) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		plainTicket
+		CreatedAt micros  `json:"created_at"`
+		UpdatedAt micros  `json:"updated_at"`
+		ClosedAt  *micros `json:"closed_at"`
+	}{plainTicket(t), micros(t.CreatedAt), micros(t.UpdatedAt), (*micros)(t.ClosedAt)})
+}
+
+// MarshalJSON encodes the comment with its time in microseconds.
+func (c Comment) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		plainComment
+		CreatedAt micros `json:"created_at"`
+	}{plainComment(c), micros(c.CreatedAt)})
+}
+
+// MarshalJSON encodes the event with its time in microseconds.
+func (e Event) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		plainEvent
+		At micros `json:"at"`
+	}{plainEvent(e), micros(e.At)})
 }

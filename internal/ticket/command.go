@@ -38,23 +38,23 @@ func (a Action) Target() (Status, bool) {
 // Command is one request to change a ticket. Who sent it and the IDs it needs come with it, so that
 // applying it is a pure function.
 type Command struct {
-	Action Action `json:"action"`
+	Action Action
 	// Actor is who asked, recorded on every event the command writes.
-	Actor string `json:"actor,omitempty"`
+	Actor string
 	// Comment is the comment's body: required for ActionComment, optional for the transitions.
-	Comment string `json:"comment,omitempty"`
+	Comment string
 	// CommentID is the ID the comment gets; the caller chooses it so that a retry finds it again.
-	CommentID string `json:"comment_id,omitempty"`
+	CommentID string
 	// Author is shown on the comment; it defaults to Actor.
-	Author string `json:"author,omitempty"`
+	Author string
 	// Reason says why a ticket is closed or escalated.
-	Reason string `json:"reason,omitempty"`
+	Reason string
 	// RequestID names the request that sent the command, the same for every retry of it, so that
 	// a retried request is recognised instead of applied twice.
-	RequestID string `json:"request_id,omitempty"`
+	RequestID string
 	// IfVersion, when set, makes the command apply only to the ticket at exactly this version, so
 	// that a client who read version n cannot overwrite a change it has not seen.
-	IfVersion int64 `json:"if_version,omitempty"`
+	IfVersion int64
 }
 
 // Normalize trims the command's free text, as Validate and Apply expect.

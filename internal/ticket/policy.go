@@ -10,10 +10,10 @@ import "time"
 type Policy struct {
 	// FirstResponseSLA is how long a ticket of each priority may stay open before it escalates,
 	// and again after each further period.
-	FirstResponseSLA map[Priority]time.Duration `json:"first_response_sla"`
+	FirstResponseSLA map[Priority]time.Duration
 	// MaxSLAEscalations is how many times the SLA escalates one ticket at the most.
-	MaxSLAEscalations int `json:"max_sla_escalations"`
+	MaxSLAEscalations int
 	// AutoCloseAfter is how long a ticket may stay answered or awaiting with no activity before
 	// it closes with the reason "timeout".
-	AutoCloseAfter time.Duration `json:"auto_close_after"`
+	AutoCloseAfter time.Duration
 }

@@ -12,14 +12,14 @@ const MaxRecentRequests = 2000
 // timers did, and the IDs of the latest requests applied, so that a request sent again, in the
 // same batch, later or in another run, is recognised instead of applied twice.
 //
-// State is written by its methods only. It is also what the workflow carries across
-// continue-as-new, in this JSON shape.
+// State is written by its methods only. The workflow carries it across continue-as-new, as
+// internal/wire's State.
 type State struct {
-	Ticket  Ticket     `json:"ticket"`
-	LastSeq int64      `json:"last_seq"`
-	Timers  TimerState `json:"timers"`
+	Ticket  Ticket
+	LastSeq int64
+	Timers  TimerState
 	// Requests are the IDs of the latest requests applied, oldest first.
-	Requests []string `json:"requests,omitempty"`
+	Requests []string
 
 	seen map[string]bool // the set of Requests, built on first use
 }

@@ -2,35 +2,37 @@
 // lifecycle that says which changes are allowed, and the errors that callers act on.
 //
 // It is pure: no I/O, no clock, no randomness. The workflow passes in the time and the IDs, so
-// that the same inputs always give the same ticket, which is what Temporal's replay needs.
+// that the same inputs always give the same ticket, which is what Temporal's replay needs. Nor has
+// it a wire format: the HTTP views, the workflow's payloads and the cache document are types of
+// their own (internal/httpapi, the ticketflow package and internal/wire), mapped at those edges.
 package ticket
 
 import "time"
 
 // Ticket is a support request and where it stands.
 type Ticket struct {
-	ID              string     `json:"id"`
-	Title           string     `json:"title"`
-	Description     string     `json:"description"`
-	Status          Status     `json:"status"`
-	Priority        Priority   `json:"priority"`
-	Requester       string     `json:"requester"`
-	EscalationLevel int        `json:"escalation_level"`
-	CommentsCount   int        `json:"comments_count"`
-	Version         int64      `json:"version"` // +1 on every accepted change; 1 when created
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-	ClosedAt        *time.Time `json:"closed_at"`
-	CloseReason     *string    `json:"close_reason"`
+	ID              string
+	Title           string
+	Description     string
+	Status          Status
+	Priority        Priority
+	Requester       string
+	EscalationLevel int
+	CommentsCount   int
+	Version         int64 // +1 on every accepted change; 1 when created
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	ClosedAt        *time.Time
+	CloseReason     *string
 }
 
 // Comment is a message on a ticket.
 type Comment struct {
-	ID        string    `json:"id"`
-	TicketID  string    `json:"ticket_id"`
-	Body      string    `json:"body"`
-	Author    string    `json:"author"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string
+	TicketID  string
+	Body      string
+	Author    string
+	CreatedAt time.Time
 }
 
 // EventType names what an audit event records.
@@ -48,21 +50,21 @@ const (
 // Event is one entry of a ticket's audit trail. Seq numbers a ticket's events from 1 with no gaps,
 // which is what makes writing an event twice harmless: the second write finds its seq taken.
 type Event struct {
-	Seq        int64          `json:"seq"`
-	Type       EventType      `json:"type"`
-	FromStatus Status         `json:"from_status,omitempty"`
-	ToStatus   Status         `json:"to_status,omitempty"`
-	Actor      string         `json:"actor"`
-	Data       map[string]any `json:"data"`
-	At         time.Time      `json:"at"`
+	Seq        int64
+	Type       EventType
+	FromStatus Status
+	ToStatus   Status
+	Actor      string
+	Data       map[string]any
+	At         time.Time
 }
 
 // Change is everything one accepted (or recorded-as-rejected) request wrote: the ticket as it is
 // afterwards, the comment it added if any, and its events. It is the unit that is persisted.
 type Change struct {
-	Ticket  Ticket   `json:"ticket"`
-	Comment *Comment `json:"comment,omitempty"`
-	Events  []Event  `json:"events"`
+	Ticket  Ticket
+	Comment *Comment
+	Events  []Event
 }
 
 // Timestamp normalises t to what every store keeps: UTC with microsecond precision. Without it the

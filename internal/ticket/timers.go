@@ -25,13 +25,13 @@ const (
 type TimerState struct {
 	// SLAEscalations counts the escalations that the first-response SLA made. Escalations that
 	// someone asked for raise the ticket's level too, but do not use up the SLA's ceiling.
-	SLAEscalations int `json:"sla_escalations"`
+	SLAEscalations int
 }
 
 // Deadline is when a ticket's next timer falls due, and which timer it is.
 type Deadline struct {
-	Timer Timer     `json:"timer"`
-	At    time.Time `json:"at"`
+	Timer Timer
+	At    time.Time
 }
 
 // Equal reports whether d and o are the same timer falling due at the same instant.

@@ -19,10 +19,10 @@ const (
 
 // NewTicket is what a client gives to open a ticket.
 type NewTicket struct {
-	Title       string `json:"title"`
-	Description string `json:"description,omitempty"`
-	Priority    string `json:"priority,omitempty"` // defaults to normal
-	Requester   string `json:"requester,omitempty"`
+	Title       string
+	Description string
+	Priority    string // defaults to normal
+	Requester   string
 }
 
 // Normalize trims the free text and fills in the default priority, as Validate and Open expect.

@@ -9,6 +9,9 @@
 // The cache is an accelerator, never the record: callers treat a miss and an error alike and fall
 // back to PostgreSQL. That is why the client's timeouts are short.
 //
+// A document is the JSON of a ticketflow.Ticket (internal/wire maps it), the shape the workflow's
+// payloads have too: both outlive the build that wrote them, so both change only compatibly.
+//
 // What the cache must never do is go back: once a write of version n has returned, no read may
 // see an older document, or a client could read a change older than one it was told succeeded.
 // Redis replicates asynchronously, so a master that dies right after a write can leave a replica
@@ -28,7 +31,9 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 )
 
 // Timeouts and retries of the client made by New. They are short on purpose: a read that the
@@ -174,11 +179,11 @@ func (c *Cache) Get(ctx context.Context, id string) (ticket.Ticket, bool, error)
 		c.refresh(ctx)
 		return ticket.Ticket{}, false, fmt.Errorf("redis: get ticket %s: %w", id, err)
 	}
-	var t ticket.Ticket
+	var t ticketflow.Ticket
 	if err := json.Unmarshal(doc, &t); err != nil {
 		return ticket.Ticket{}, false, fmt.Errorf("redis: get ticket %s: decode: %w", id, err)
 	}
-	return t, true, nil
+	return wire.DomainTicket(t), true, nil
 }
 
 // Put caches t unless the cache already holds version t.Version or a newer one, and reports
@@ -194,7 +199,7 @@ func (c *Cache) Put(ctx context.Context, t ticket.Ticket) (bool, error) {
 	if t.ID == "" {
 		return false, errors.New("redis: put ticket: empty id")
 	}
-	doc, err := json.Marshal(t)
+	doc, err := json.Marshal(wire.FromTicket(t))
 	if err != nil {
 		return false, fmt.Errorf("redis: put ticket %s: encode: %w", t.ID, err)
 	}

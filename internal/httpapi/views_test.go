@@ -1,4 +1,4 @@
-package ticket_test
+package httpapi_test
 
 import (
 	"encoding/json"
@@ -7,27 +7,36 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 )
+
+// views holds one view of each kind, as a change's answer does.
+type views struct {
+	Ticket  httpapi.Ticket   `json:"ticket"`
+	Comment *httpapi.Comment `json:"comment"`
+	Events  []httpapi.Event  `json:"events"`
+}
 
 // sixDigits is a JSON time as the API promises it: RFC 3339, UTC, exactly six fractional digits.
 var sixDigits = regexp.MustCompile(`^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"$`)
 
 // TestTimesHaveSixDigits encodes times whose fractions end in zeros, or are zero, and checks that
-// every time in a ticket, a comment and an event keeps six digits, and reads back the same.
+// every time in the views of a ticket, a comment and an event keeps six digits, and reads back the
+// same.
 func TestTimesHaveSixDigits(t *testing.T) {
 	for _, at := range []time.Time{
 		time.Date(2026, 11, 26, 5, 42, 33, 411800000, time.UTC), // ….411800
 		time.Date(2026, 11, 26, 5, 42, 33, 0, time.UTC),         // ….000000
-		now,
+		time.Date(2026, 11, 26, 10, 0, 0, 123456000, time.UTC),  // ….123456
 	} {
 		closed := at.Add(time.Hour)
 		reason := "resolved"
-		tk := ticket.Ticket{ID: ticketID, Title: "t", Status: ticket.StatusClosed, Priority: ticket.PriorityNormal,
+		tk := httpapi.Ticket{ID: "0193a0f4-0000-7000-8000-000000000001", Title: "t", Status: ticket.StatusClosed, Priority: ticket.PriorityNormal,
 			Version: 2, CreatedAt: at, UpdatedAt: closed, ClosedAt: &closed, CloseReason: &reason}
-		c := ticket.Comment{ID: "c", TicketID: ticketID, Body: "b", Author: "a", CreatedAt: at}
-		e := ticket.Event{Seq: 1, Type: ticket.EventCreated, Actor: "a", Data: map[string]any{}, At: at}
-		ch := ticket.Change{Ticket: tk, Comment: &c, Events: []ticket.Event{e}}
+		c := httpapi.Comment{ID: "c", TicketID: "0193a0f4-0000-7000-8000-000000000001", Body: "b", Author: "a", CreatedAt: at}
+		e := httpapi.Event{Seq: 1, Type: ticket.EventCreated, Actor: "a", Data: map[string]any{}, At: at}
+		ch := views{Ticket: tk, Comment: &c, Events: []httpapi.Event{e}}
 
 		b, err := json.Marshal(ch)
 		if err != nil {
@@ -63,7 +72,7 @@ func TestTimesHaveSixDigits(t *testing.T) {
 			t.Errorf("found %d times in %s, want 5", times, b)
 		}
 
-		var back ticket.Change
+		var back views
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +81,7 @@ func TestTimesHaveSixDigits(t *testing.T) {
 			t.Errorf("read back %+v", back)
 		}
 	}
-	b, err := json.Marshal(ticket.Ticket{})
+	b, err := json.Marshal(httpapi.Ticket{})
 	if err != nil || !strings.Contains(string(b), `"closed_at":null`) {
 		t.Errorf("open ticket: %s, %v; want closed_at null", b, err)
 	}
