@@ -201,31 +201,25 @@ func (v *value) encode(b *strings.Builder, pretty bool, depth int) {
 		b.WriteString(v.text)
 	case kindString:
 		b.WriteString(quote(v.text))
-	case kindArray:
-		if len(v.arr) == 0 {
-			b.WriteString("[]")
-			return
+	case kindArray, kindObject:
+		brackets, n := "[]", len(v.arr)
+		if v.kind == kindObject {
+			brackets, n = "{}", len(v.keys)
 		}
-		b.WriteString("[")
-		for i, item := range v.arr {
+		b.WriteByte(brackets[0])
+		for i := range n {
 			open(i)
-			item.encode(b, pretty, depth+1)
+			if v.kind == kindObject {
+				b.WriteString(quote(v.keys[i]) + ": ")
+				v.vals[v.keys[i]].encode(b, pretty, depth+1)
+			} else {
+				v.arr[i].encode(b, pretty, depth+1)
+			}
 		}
-		end()
-		b.WriteString("]")
-	case kindObject:
-		if len(v.keys) == 0 {
-			b.WriteString("{}")
-			return
+		if n > 0 {
+			end()
 		}
-		b.WriteString("{")
-		for i, key := range v.keys {
-			open(i)
-			b.WriteString(quote(key) + ": ")
-			v.vals[key].encode(b, pretty, depth+1)
-		}
-		end()
-		b.WriteString("}")
+		b.WriteByte(brackets[1])
 	}
 }
 

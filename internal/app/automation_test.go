@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -91,16 +89,8 @@ func TestEscalateExampleDryRun(t *testing.T) {
 	}
 }
 
-// escalateBin builds examples/escalate into binDir the first time a test asks for it: once per
-// test run.
-var escalateBin = sync.OnceValues(func() (string, error) {
-	bin := filepath.Join(binDir, "escalate")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ticketflow/ticketflow/examples/escalate")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./examples/escalate: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+// escalateBin is the example automation's binary.
+var escalateBin = buildOnce("examples/escalate")
 
 // runEscalate runs the example with the flags against the system's Temporal namespace and task
 // queue, set in the environment as ticketflow's processes read them, and returns the lines it

@@ -338,14 +338,7 @@ func (r response) expect(t *testing.T, status int, v any) {
 }
 
 // problem is the problem+json body of an error response.
-type problem struct {
-	Type     string              `json:"type"`
-	Title    string              `json:"title"`
-	Status   int                 `json:"status"`
-	Detail   string              `json:"detail"`
-	Instance string              `json:"instance"`
-	Errors   []ticket.FieldError `json:"errors"`
-}
+type problem = httpapi.Problem
 
 // expectProblem fails the test unless the response is a problem+json of the status and type.
 func (r response) expectProblem(t *testing.T, status int, typ string) problem {
@@ -651,16 +644,21 @@ func freeAddr(t *testing.T) string {
 	return addrs[0]
 }
 
-// workerBin builds ticketflow's worker binary into binDir the first time a test asks for it:
-// once per test run.
-var workerBin = sync.OnceValues(func() (string, error) {
-	bin := filepath.Join(binDir, "worker")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ticketflow/ticketflow/worker")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./worker: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+// workerBin is ticketflow's worker binary.
+var workerBin = buildOnce("worker")
+
+// buildOnce returns a function that builds the command in directory dir of this module into
+// binDir the first time a test asks for it, once per test run, and returns its path.
+func buildOnce(dir string) func() (string, error) {
+	return sync.OnceValues(func() (string, error) {
+		bin := filepath.Join(binDir, filepath.Base(dir))
+		build := exec.Command("go", "build", "-o", bin, "github.com/ticketflow/ticketflow/"+dir)
+		if out, err := build.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build ./%s: %v\n%s", dir, err, out)
+		}
+		return bin, nil
+	})
+}
 
 // workerBinary is ticketflow's worker binary, run as a process of its own so that a test can kill
 // it the way a crash or an OOM would.

@@ -84,15 +84,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 		wg.Go(func() { created[i] = s.post(t, "/api/v1/tickets", "dup", map[string]string{"title": "dup"}) })
 	}
 	wg.Wait()
-	var tk httpapi.Ticket
-	created[0].expect(t, http.StatusCreated, &tk)
-	for _, r := range created[1:] {
-		var other httpapi.Ticket
-		r.expect(t, http.StatusCreated, &other)
-		if other.ID != tk.ID {
-			t.Fatalf("duplicates created tickets %s and %s", tk.ID, other.ID)
-		}
-	}
+	tk := requireSame(t, created, func(tk httpapi.Ticket) string { return tk.ID })
 
 	comments := make([]response, n)
 	for i := range n {
@@ -101,15 +93,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	var first httpapi.Comment
-	comments[0].expect(t, http.StatusCreated, &first)
-	for _, r := range comments[1:] {
-		var c httpapi.Comment
-		r.expect(t, http.StatusCreated, &c)
-		if c.ID != first.ID {
-			t.Fatalf("duplicates made comments %s and %s", first.ID, c.ID)
-		}
-	}
+	requireSame(t, comments, func(c httpapi.Comment) string { return c.ID })
 	if got := s.get(t, tk.ID); got.CommentsCount != 1 || got.Version != 2 || s.countTickets(t) != 1 {
 		t.Fatalf("after duplicates: %d comments, version %d", got.CommentsCount, got.Version)
 	}
@@ -292,4 +276,19 @@ func TestMixedRaces(t *testing.T) {
 		b, _ := json.Marshal(count)
 		t.Fatalf("events %s for %v accepted", b, accepted)
 	}
+}
+
+// requireSame fails unless every response created the same item, as its id says, and returns it.
+func requireSame[T any](t *testing.T, responses []response, id func(T) string) T {
+	t.Helper()
+	var first T
+	responses[0].expect(t, http.StatusCreated, &first)
+	for _, r := range responses[1:] {
+		var other T
+		r.expect(t, http.StatusCreated, &other)
+		if id(other) != id(first) {
+			t.Fatalf("duplicates created %T %s and %s", first, id(first), id(other))
+		}
+	}
+	return first
 }

@@ -63,33 +63,22 @@ func (s *Stack) Data() string { return filepath.Join(s.Repo, ".data", Profile) }
 
 // Clean stops whatever an earlier run left behind and deletes its data, so that every run
 // starts from an empty database, cluster and Temporal history.
-func (s *Stack) Clean(ctx context.Context) error {
-	_, err := s.run(ctx, 3*time.Minute, "clean")
-	return err
-}
+func (s *Stack) Clean(ctx context.Context) error { return s.do(ctx, 3*time.Minute, "clean") }
 
 // Up starts every service that is not running and waits until all of them serve.
-func (s *Stack) Up(ctx context.Context) error {
-	_, err := s.run(ctx, 5*time.Minute, "up")
-	return err
-}
+func (s *Stack) Up(ctx context.Context) error { return s.do(ctx, 5*time.Minute, "up") }
 
 // Down stops the stack, keeping its data and logs for a look after a failure.
-func (s *Stack) Down(ctx context.Context) error {
-	_, err := s.run(ctx, 3*time.Minute, "down")
-	return err
-}
+func (s *Stack) Down(ctx context.Context) error { return s.do(ctx, 3*time.Minute, "down") }
 
 // StopPostgres stops PostgreSQL as a crash would.
 func (s *Stack) StopPostgres(ctx context.Context) error {
-	_, err := s.run(ctx, 2*time.Minute, "stop-postgres")
-	return err
+	return s.do(ctx, 2*time.Minute, "stop-postgres")
 }
 
 // StartPostgres starts PostgreSQL and waits until it accepts connections.
 func (s *Stack) StartPostgres(ctx context.Context) error {
-	_, err := s.run(ctx, 2*time.Minute, "start-postgres")
-	return err
+	return s.do(ctx, 2*time.Minute, "start-postgres")
 }
 
 // KillRedisMaster SIGKILLs a Redis master and returns its port once its replica has taken over.
@@ -99,24 +88,26 @@ func (s *Stack) KillRedisMaster(ctx context.Context) (string, error) {
 }
 
 // StartRedis starts the Redis nodes that are down and waits until they have rejoined and synced.
-func (s *Stack) StartRedis(ctx context.Context) error {
-	_, err := s.run(ctx, 2*time.Minute, "start-redis")
-	return err
-}
+func (s *Stack) StartRedis(ctx context.Context) error { return s.do(ctx, 2*time.Minute, "start-redis") }
 
 // StopTemporal stops the Temporal dev server; its database file stays.
 func (s *Stack) StopTemporal(ctx context.Context) error {
-	_, err := s.run(ctx, 2*time.Minute, "stop-temporal")
-	return err
+	return s.do(ctx, 2*time.Minute, "stop-temporal")
 }
 
 // StartTemporal starts the Temporal dev server on its database file and waits until it serves.
 func (s *Stack) StartTemporal(ctx context.Context) error {
-	_, err := s.run(ctx, 3*time.Minute, "start-temporal")
+	return s.do(ctx, 3*time.Minute, "start-temporal")
+}
+
+// do runs stack.sh's command as run does, for a command whose output says nothing.
+func (s *Stack) do(ctx context.Context, timeout time.Duration, command string) error {
+	_, err := s.run(ctx, timeout, command)
 	return err
 }
 
 // run runs `stack.sh <command> faults` and returns its standard output; what it says on either
+
 // stream goes to Logf.
 func (s *Stack) run(ctx context.Context, timeout time.Duration, command string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)

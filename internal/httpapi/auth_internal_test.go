@@ -148,7 +148,7 @@ func expectTooManyFailures(t *testing.T, w *httptest.ResponseRecorder) {
 	if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || ra < 1 {
 		t.Errorf("Retry-After %q, want whole seconds", w.Header().Get("Retry-After"))
 	}
-	var p problem
+	var p Problem
 	if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("Content-Type %q", ct)
 	}

@@ -200,7 +200,7 @@ func TestDocsPagesWithoutAssets(t *testing.T) {
 		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Content-Type") != "application/problem+json" {
 			t.Fatalf("%s: status %d (%s), want a 503 problem", page, w.Code, w.Header().Get("Content-Type"))
 		}
-		var p problem
+		var p Problem
 		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
 			t.Fatal(err)
 		}

@@ -53,8 +53,9 @@ var problems = map[string]problemKind{
 	codeRateLimited:           {http.StatusTooManyRequests, "/problems/rate-limited", "Too many requests"},
 }
 
-// problem is an RFC 9457 problem details document.
-type problem struct {
+// Problem is an RFC 9457 problem details document: the body of every error response. Go clients
+// of the API (the system tests) decode into it.
+type Problem struct {
 	Type     string              `json:"type"`
 	Title    string              `json:"title"`
 	Status   int                 `json:"status"`
@@ -111,7 +112,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "1")
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
-	writeBody(w, kind.status, problem{
+	writeBody(w, kind.status, Problem{
 		Type: kind.typ, Title: kind.title, Status: kind.status, Detail: detail,
 		Instance: r.URL.Path, Errors: ticket.ErrorFields(err),
 	})

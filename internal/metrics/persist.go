@@ -15,15 +15,18 @@ type Persist struct {
 // Persist returns the series of failed writes, registered in the process's registry on first use.
 func (m *Metrics) Persist() *Persist {
 	return &Persist{
-		failures: registerOnce(m.registry, prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "ticketflow_persist_failures_total",
-			Help: "Failed attempts at writing a ticket's changes to PostgreSQL and the cache; each is retried.",
-		})),
+		failures: m.counter("ticketflow_persist_failures_total",
+			"Failed attempts at writing a ticket's changes to PostgreSQL and the cache; each is retried."),
 		failing: registerOnce(m.registry, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "ticketflow_persist_failing_tickets",
 			Help: "Tickets whose latest attempt at writing their changes failed.",
 		})),
 	}
+}
+
+// counter returns the counter of that name, registered in the process's registry on first use.
+func (m *Metrics) counter(name, help string) prometheus.Counter {
+	return registerOnce(m.registry, prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help}))
 }
 
 // PersistFailed counts a failed write.

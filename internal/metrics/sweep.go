@@ -10,10 +10,8 @@ type Sweep struct {
 // Sweep returns the series of the sweep, registered in the process's registry on first use.
 func (m *Metrics) Sweep() *Sweep {
 	return &Sweep{
-		deleted: registerOnce(m.registry, prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "ticketflow_idempotency_keys_deleted_total",
-			Help: "Idempotency-Keys deleted by the sweep because they outlived IDEMPOTENCY_TTL.",
-		})),
+		deleted: m.counter("ticketflow_idempotency_keys_deleted_total",
+			"Idempotency-Keys deleted by the sweep because they outlived IDEMPOTENCY_TTL."),
 	}
 }
 
