@@ -29,10 +29,12 @@ const (
 	Await    Action = "await"    // the ticket waits for its requester: awaiting
 	Close    Action = "close"    // closed, for good
 	Escalate Action = "escalate" // raise the escalation level by one; the status stays
+	Assign   Action = "assign"   // set who works the ticket, or the group it is queued for
+	Tags     Action = "tags"     // add and remove tags
 )
 
 // Actions lists every action.
-var Actions = []Action{Comment, Answer, Await, Close, Escalate}
+var Actions = []Action{Comment, Answer, Await, Close, Escalate, Assign, Tags}
 
 // The names of a ticket workflow's other messages.
 const (
@@ -97,6 +99,17 @@ type Command struct {
 	RequestID string `json:"request_id,omitempty"`
 	// IfVersion, when set, applies the change only to the ticket at exactly this version.
 	IfVersion int64 `json:"if_version,omitempty"`
+	// Visibility of a Comment: "public" (or empty), or "internal" for a note for agents only.
+	Visibility string `json:"visibility,omitempty"`
+	// Assignee, for Assign, is who works the ticket from now on: nil leaves it as it is, and a
+	// pointer to "" leaves the ticket to nobody.
+	Assignee *string `json:"assignee,omitempty"`
+	// Group, for Assign, is the team the ticket is queued for from now on; empty leaves it.
+	Group string `json:"group,omitempty"`
+	// AddTags and RemoveTags, for Tags: tags are 1 to 50 of a-z, 0-9, _, : and - (they are
+	// lower-cased), at most 20 on a ticket.
+	AddTags    []string `json:"add_tags,omitempty"`
+	RemoveTags []string `json:"remove_tags,omitempty"`
 }
 
 // Ticket is a ticket as its workflow holds it: what QueryTicket returns.
@@ -114,15 +127,23 @@ type Ticket struct {
 	UpdatedAt       time.Time  `json:"updated_at"`
 	ClosedAt        *time.Time `json:"closed_at"`
 	CloseReason     *string    `json:"close_reason"`
+	// Group is the team the ticket is queued for ("support" unless one was named).
+	Group string `json:"group,omitempty"`
+	// Assignee is who works the ticket; empty while nobody does.
+	Assignee           string     `json:"assignee,omitempty"`
+	Tags               []string   `json:"tags,omitempty"`
+	InternalNotesCount int        `json:"internal_notes_count,omitempty"`
+	FirstRespondedAt   *time.Time `json:"first_responded_at,omitempty"`
 }
 
 // TicketComment is a comment on a ticket.
 type TicketComment struct {
-	ID        string    `json:"id"`
-	TicketID  string    `json:"ticket_id"`
-	Body      string    `json:"body"`
-	Author    string    `json:"author"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string    `json:"id"`
+	TicketID   string    `json:"ticket_id"`
+	Body       string    `json:"body"`
+	Author     string    `json:"author"`
+	CreatedAt  time.Time `json:"created_at"`
+	Visibility string    `json:"visibility,omitempty"` // "internal" for a note for agents only
 }
 
 // Event is one entry of a ticket's audit trail; Seq numbers a ticket's events from 1, without gaps.

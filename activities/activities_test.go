@@ -79,11 +79,11 @@ func (f *fixture) check(t *testing.T, want ticket.Ticket, comments, events int) 
 	if err != nil || got.Version != want.Version || got.Status != want.Status {
 		t.Fatalf("stored ticket v%d %s (%v), want v%d %s", got.Version, got.Status, err, want.Version, want.Status)
 	}
-	cs, err := f.db.ListComments(ctx, want.ID, ticket.PageRequest{Limit: 200})
+	cs, err := f.db.ListComments(ctx, want.ID, ticket.PageRequest{Limit: 200}, ticket.VisibilityInternal)
 	if err != nil || len(cs.Items) != comments {
 		t.Fatalf("%d comments stored (%v), want %d", len(cs.Items), err, comments)
 	}
-	es, err := f.db.ListEvents(ctx, want.ID, ticket.PageRequest{Limit: 200})
+	es, err := f.db.ListEvents(ctx, want.ID, ticket.PageRequest{Limit: 200}, ticket.VisibilityInternal)
 	if err != nil || len(es.Items) != events {
 		t.Fatalf("%d events stored (%v), want %d", len(es.Items), err, events)
 	}

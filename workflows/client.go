@@ -50,6 +50,9 @@ func (c *Client) Create(ctx context.Context, id string, n ticket.NewTicket, acto
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// A closed ticket's workflow ID is never reused.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// The title, beside the workflow in the Temporal UI's lists. It is user metadata, a
+		// payload like the input, not a search attribute: those hold nothing a customer wrote.
+		StaticSummary: n.Normalize().Title,
 	}, TicketWorkflow, Input{TicketID: id, New: wire.FromNewTicket(n), Actor: actor, Policy: wire.FromPolicy(c.policy)})
 	h, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
@@ -59,10 +62,7 @@ func (c *Client) Create(ctx context.Context, id string, n ticket.NewTicket, acto
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
-	var t ticketflow.Ticket
-	if err == nil {
-		err = h.Get(ctx, &t)
-	}
+	t, err := outcome[ticketflow.Ticket](ctx, h, err)
 	if err == nil {
 		return wire.DomainTicket(t), nil
 	}
@@ -87,10 +87,7 @@ func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (tic
 		Args:         []any{wire.FromCommand(cmd)},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	var ch ticketflow.Change
-	if err == nil {
-		err = h.Get(ctx, &ch)
-	}
+	ch, err := outcome[ticketflow.Change](ctx, h, err)
 	if err == nil {
 		return wire.DomainChange(ch), nil
 	}
@@ -117,6 +114,16 @@ func (c *Client) Change(ctx context.Context, id string, cmd ticket.Command) (tic
 		// restarted while it was in flight, say. Its outcome is unknown; translate says so.
 	}
 	return ticket.Change{}, translate(ctx, err)
+}
+
+// outcome waits for the outcome of the update that h is the handle of, unless sending it failed
+// with err.
+func outcome[T any](ctx context.Context, h client.WorkflowUpdateHandle, err error) (T, error) {
+	var v T
+	if err == nil {
+		err = h.Get(ctx, &v)
+	}
+	return v, err
 }
 
 // Ticket returns the ticket as its workflow holds it.

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"slices"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -12,12 +14,19 @@ var (
 	SearchStatus          = temporal.NewSearchAttributeKeyKeyword("TicketStatus")
 	SearchPriority        = temporal.NewSearchAttributeKeyKeyword("TicketPriority")
 	SearchEscalationLevel = temporal.NewSearchAttributeKeyInt64("TicketEscalationLevel")
+	// The queue's: e.g. TicketGroup = 'billing' AND TicketAssignee IS NULL. Runs since
+	// changeHelpdesk keep them. Search attributes are not encrypted, so they hold nothing a
+	// customer wrote and not the requester: the assignee is an agent, the group and tags are ours.
+	SearchAssignee = temporal.NewSearchAttributeKeyKeyword("TicketAssignee")
+	SearchGroup    = temporal.NewSearchAttributeKeyKeyword("TicketGroup")
+	SearchTags     = temporal.NewSearchAttributeKeyKeywordList("TicketTags")
 )
 
 // SearchAttributes is every key above. The local servers register this list (internal/devstack),
 // and docker-compose.yml's is checked against it: a key left out would not be registered, and
 // the workflow that sets it would fail.
-var SearchAttributes = []temporal.SearchAttributeKey{SearchStatus, SearchPriority, SearchEscalationLevel}
+var SearchAttributes = []temporal.SearchAttributeKey{SearchStatus, SearchPriority, SearchEscalationLevel,
+	SearchAssignee, SearchGroup, SearchTags}
 
 // MemoTitle is the memo field that shows the ticket's title next to its workflow in the UI.
 const MemoTitle = "title"
@@ -42,8 +51,33 @@ func (s *ticketState) publish(ctx workflow.Context) error {
 	if v, ok := have.GetInt64(SearchEscalationLevel); !ok || v != int64(s.ticket.EscalationLevel) {
 		set = append(set, SearchEscalationLevel.ValueSet(int64(s.ticket.EscalationLevel)))
 	}
+	if s.has.helpdesk {
+		set = append(set, s.queueAttributes(have)...)
+	}
 	if len(set) == 0 {
 		return nil
 	}
 	return workflow.UpsertTypedSearchAttributes(ctx, set...)
+}
+
+// queueAttributes returns the updates of the queue's search attributes that no longer match the
+// ticket. Nobody assigned is no TicketAssignee at all, which is what IS NULL finds.
+func (s *ticketState) queueAttributes(have temporal.SearchAttributes) []temporal.SearchAttributeUpdate {
+	var set []temporal.SearchAttributeUpdate
+	switch v, ok := have.GetKeyword(SearchAssignee); {
+	case s.ticket.Assignee == "" && ok:
+		set = append(set, SearchAssignee.ValueUnset())
+	case s.ticket.Assignee != "" && (!ok || v != s.ticket.Assignee):
+		set = append(set, SearchAssignee.ValueSet(s.ticket.Assignee))
+	}
+	if v, ok := have.GetKeyword(SearchGroup); !ok || v != s.ticket.Group {
+		set = append(set, SearchGroup.ValueSet(s.ticket.Group))
+	}
+	switch v, ok := have.GetKeywordList(SearchTags); {
+	case len(s.ticket.Tags) == 0 && ok:
+		set = append(set, SearchTags.ValueUnset())
+	case len(s.ticket.Tags) > 0 && !slices.Equal(v, s.ticket.Tags):
+		set = append(set, SearchTags.ValueSet(s.ticket.Tags))
+	}
+	return set
 }

@@ -19,6 +19,9 @@ type visibility struct {
 	Status   string
 	Priority string
 	Level    *int64
+	Assignee string
+	Group    string
+	Tags     []string
 }
 
 // visibilityLog records the workflow's search-attribute and memo upserts.
@@ -39,6 +42,9 @@ func (h *harness) recordVisibility() *visibilityLog {
 		if level, ok := sa.GetInt64(workflows.SearchEscalationLevel); ok {
 			v.Level = &level
 		}
+		v.Assignee, _ = sa.GetKeyword(workflows.SearchAssignee)
+		v.Group, _ = sa.GetKeyword(workflows.SearchGroup)
+		v.Tags, _ = sa.GetKeywordList(workflows.SearchTags) // an upsert that only removes shows as visibility{}
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.attributes = append(l.attributes, v)
@@ -70,7 +76,7 @@ func TestSearchAttributesFollowTheTicket(t *testing.T) {
 
 	level := func(n int64) *int64 { return &n }
 	require.Equal(t, []visibility{
-		{Status: "open", Priority: "high", Level: level(0)}, // created
+		{Status: "open", Priority: "high", Level: level(0), Group: "support"}, // created
 		{Status: "answered"},
 		{Level: level(1)},
 		{Status: "awaiting"},
@@ -91,7 +97,7 @@ func TestSearchAttributesFollowTheTimers(t *testing.T) {
 
 	level := func(n int64) *int64 { return &n }
 	require.Equal(t, []visibility{
-		{Status: "open", Priority: "high", Level: level(0)},
+		{Status: "open", Priority: "high", Level: level(0), Group: "support"},
 		{Level: level(1)},
 		{Level: level(2)},
 	}, log.attributes)

@@ -54,6 +54,12 @@ const changeAutomations = "timers-and-search-attributes"
 // one marker.
 const changeLocalPersist = "persist-local-activity"
 
+// changeHelpdesk guards the search attributes of the queue (TicketAssignee, TicketGroup,
+// TicketTags): runs recorded before it (workflow.DefaultVersion) set only the first three. Assign,
+// tags and internal notes need no guard: a message of a new name is no command, and a run that
+// began before still applies them.
+const changeHelpdesk = "helpdesk-search-attributes"
+
 // changeRequestOnce guards refusing a request that a batch holds twice (ticket.State.Apply).
 const changeRequestOnce = "request-once-in-batch"
 
@@ -151,6 +157,8 @@ type versions struct {
 	// scheduled activity only. keepEarlierTimer is false in runs before its version 2.
 	localPersist     bool
 	keepEarlierTimer bool
+	// helpdesk is false in runs that began before changeHelpdesk.
+	helpdesk bool
 }
 
 // TicketWorkflow runs one ticket from creation until it is closed, continuing as new when its
@@ -161,6 +169,7 @@ func TicketWorkflow(ctx workflow.Context, in Input) (ticketflow.Ticket, error) {
 		automated:        workflow.GetVersion(ctx, changeAutomations, workflow.DefaultVersion, 1) >= 1,
 		localPersist:     persistVersion >= 1,
 		keepEarlierTimer: persistVersion >= 2,
+		helpdesk:         workflow.GetVersion(ctx, changeHelpdesk, workflow.DefaultVersion, 1) >= 1,
 	}}
 	if in.State != nil {
 		s.restore(in.State.Domain()) // before the handlers, so that their validators see the ticket
@@ -272,11 +281,12 @@ func (s *ticketState) submit(ctx workflow.Context, cmd ticket.Command) (ticket.C
 
 // signalOrder is the order in which signals that reach the workflow in the same workflow task are
 // queued. Temporal keeps no order between channels of different names, so the workflow picks one:
-// comments and transitions before escalation, and close last, so that nothing sent together with a
+// comments and transitions, then assign and tags, then escalation, and close last, so that nothing sent together with a
 // close is refused only because it was read after it. Signals of one name keep their order, and
 // signals of different tasks are queued in the order the tasks came.
 var signalOrder = []ticket.Action{
-	ticket.ActionComment, ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionEscalate, ticket.ActionClose,
+	ticket.ActionComment, ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionAssign, ticket.ActionTags,
+	ticket.ActionEscalate, ticket.ActionClose,
 }
 
 // readSignals moves signals into the queue. It never blocks in Receive: a signal stays counted in
@@ -411,6 +421,10 @@ func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 				again := r.cmd
 				again.RequestID = ""
 				ch, err = s.state.Apply(again, now)
+			}
+			if err == nil && len(ch.Events) == 0 {
+				r.change = ch // an assign or tags that changes nothing: nothing to write
+				continue
 			}
 			if err == nil {
 				inBatch[r.cmd.RequestID] = true

@@ -191,12 +191,15 @@ func TestUpdateApplies(t *testing.T) {
 					author = agent
 				}
 				require.Equal(t, &ticket.Comment{ID: tt.cmd.CommentID, TicketID: ticketID, Body: tt.cmd.Comment,
-					Author: author, CreatedAt: now}, ch.Comment)
+					Author: author, CreatedAt: now, Visibility: ticket.VisibilityPublic}, ch.Comment)
 			} else {
 				require.Nil(t, ch.Comment)
 			}
 			if tt.action == ticket.ActionEscalate {
 				want.EscalationLevel++
+			}
+			if tt.wantStatus == ticket.StatusAnswered && want.FirstRespondedAt == nil {
+				want.FirstRespondedAt = &now
 			}
 			if tt.wantStatus == ticket.StatusClosed {
 				want.ClosedAt = &now
@@ -341,6 +344,14 @@ func TestHandlerRechecks(t *testing.T) {
 			update(ticket.ActionClose, ticket.Command{Actor: agent, Reason: "first"}),
 			update(ticket.ActionClose, ticket.Command{Actor: agent, Reason: "second"}),
 			ticket.StatusClosed, ticket.EINVALIDTRANSITION},
+		{"close then assign", ticket.StatusOpen,
+			update(ticket.ActionClose, ticket.Command{Actor: agent}),
+			update(ticket.ActionAssign, ticket.Command{Actor: agent, Assignee: ptr("bob")}),
+			ticket.StatusClosed, ticket.ECLOSED},
+		{"close then tags", ticket.StatusAwaiting,
+			update(ticket.ActionClose, ticket.Command{Actor: agent}),
+			update(ticket.ActionTags, ticket.Command{Actor: agent, AddTags: []string{"late"}}),
+			ticket.StatusClosed, ticket.ECLOSED},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,16 +99,20 @@ func (e ConflictProblemType) Valid() bool {
 
 // Defines values for EventType.
 const (
+	EventTypeAssigned           EventType = "assigned"
 	EventTypeCommented          EventType = "commented"
 	EventTypeCreated            EventType = "created"
 	EventTypeEscalated          EventType = "escalated"
 	EventTypeStatusChanged      EventType = "status_changed"
+	EventTypeTagsChanged        EventType = "tags_changed"
 	EventTypeTransitionRejected EventType = "transition_rejected"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
 func (e EventType) Valid() bool {
 	switch e {
+	case EventTypeAssigned:
+		return true
 	case EventTypeCommented:
 		return true
 	case EventTypeCreated:
@@ -116,6 +120,8 @@ func (e EventType) Valid() bool {
 	case EventTypeEscalated:
 		return true
 	case EventTypeStatusChanged:
+		return true
+	case EventTypeTagsChanged:
 		return true
 	case EventTypeTransitionRejected:
 		return true
@@ -649,10 +655,37 @@ func (e ValidationProblemType) Valid() bool {
 	}
 }
 
+// Defines values for Visibility.
+const (
+	VisibilityInternal Visibility = "internal"
+	VisibilityPublic   Visibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the Visibility enum.
+func (e Visibility) Valid() bool {
+	switch e {
+	case VisibilityInternal:
+		return true
+	case VisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
 // AnswerRequest An answer, optionally with a comment added in the same change.
 type AnswerRequest struct {
 	// Comment A comment added with the change: up to 20000 characters after trimming; empty adds none.
 	Comment *OptionalComment `json:"comment,omitempty"`
+}
+
+// AssignRequest A change of who works a ticket, of the group it is queued for, or of both. A field left out stays as it is.
+type AssignRequest struct {
+	// Assignee Who works the ticket from now on, up to 320 characters after trimming; `null` (or an empty string) leaves it to nobody.
+	Assignee *string `json:"assignee,omitempty"`
+
+	// Group The group the ticket is queued for from now on, up to 100 characters after trimming; empty leaves it as it is.
+	Group *string `json:"group,omitempty"`
 }
 
 // AwaitRequest A move to `awaiting`, optionally with a comment added in the same change.
@@ -704,6 +737,9 @@ type Comment struct {
 	CreatedAt Timestamp          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	TicketId  openapi_types.UUID `json:"ticket_id"`
+
+	// Visibility Who reads a comment: `public` is part of the conversation with the requester; an `internal` note is for agents, automations and admins only, and no customer key ever reads one.
+	Visibility Visibility `json:"visibility"`
 }
 
 // CommentPage defines model for CommentPage.
@@ -766,7 +802,7 @@ type Event struct {
 	// Examples: 2026-11-26T10:00:00.123456Z
 	At Timestamp `json:"at"`
 
-	// Data Details that depend on the type, such as `priority` (created), `comment_id` (commented), `reason` (status_changed to closed, escalated), and `action`, `code` and `error` (transition_rejected).
+	// Data Details that depend on the type, such as `priority` (created), `comment_id` and, for an internal note, `visibility` (commented), `reason` (status_changed to closed, escalated), `from_assignee`, `to_assignee` (null for nobody), `from_group` and `to_group` (assigned), `added` and `removed` (tags_changed), and `action`, `code` and `error` (transition_rejected).
 	Data map[string]interface{} `json:"data"`
 
 	// FromStatus Where a ticket stands in its lifecycle. A ticket starts `open`; `closed` is final.
@@ -778,7 +814,7 @@ type Event struct {
 	// ToStatus Where a ticket stands in its lifecycle. A ticket starts `open`; `closed` is final.
 	ToStatus *Status `json:"to_status,omitempty"`
 
-	// Type What an event records. `transition_rejected` is a change that an automation signalled and the lifecycle refused.
+	// Type What an event records. `transition_rejected` is a change that an automation signalled and the lifecycle refused; `assigned` a change of the assignee or the group; `tags_changed` a change of the tags.
 	Type EventType `json:"type"`
 }
 
@@ -790,7 +826,7 @@ type EventPage struct {
 	NextCursor *NextCursor `json:"next_cursor"`
 }
 
-// EventType What an event records. `transition_rejected` is a change that an automation signalled and the lifecycle refused.
+// EventType What an event records. `transition_rejected` is a change that an automation signalled and the lifecycle refused; `assigned` a change of the assignee or the group; `tags_changed` a change of the tags.
 type EventType string
 
 // FieldError A field of the input and what is wrong with it.
@@ -821,6 +857,9 @@ type ForbiddenProblemStatus int
 
 // ForbiddenProblemType defines model for ForbiddenProblem.Type.
 type ForbiddenProblemType string
+
+// Group The team a ticket is queued for: 1 to 100 characters after trimming, on one line.
+type Group = string
 
 // Health defines model for Health.
 type Health struct {
@@ -915,6 +954,9 @@ type NewComment struct {
 
 	// Body 1 to 20000 characters after trimming; line breaks and tabs are kept.
 	Body string `json:"body"`
+
+	// Visibility Who reads a comment: `public` is part of the conversation with the requester; an `internal` note is for agents, automations and admins only, and no customer key ever reads one.
+	Visibility *Visibility `json:"visibility,omitempty"`
 }
 
 // NewKey What makes an API key.
@@ -923,20 +965,29 @@ type NewKey struct {
 	Name string `json:"name"`
 	Role Role   `json:"role"`
 
-	// Subject For a customer key (required there): the requester it acts for.
+	// Subject For a customer key (required there): the requester it acts for. For an agent key (or an automation or admin one): who holds it, recorded as the `actor` of its changes and named by `assignee=me`, which are the key's `name` when it has no subject.
 	Subject *string `json:"subject,omitempty"`
 }
 
 // NewTicket What opens a ticket. Free text is trimmed of surrounding white space before it is checked and stored; single-line fields take no control characters.
 type NewTicket struct {
+	// Assignee Who works the ticket, up to 320 characters; nobody when left out or empty. Not for a customer key (`403`).
+	Assignee *string `json:"assignee,omitempty"`
+
 	// Description Up to 20000 characters; line breaks and tabs are kept.
 	Description *string `json:"description,omitempty"`
+
+	// Group The team a ticket is queued for: 1 to 100 characters after trimming, on one line.
+	Group *Group `json:"group,omitempty"`
 
 	// Priority How urgent a ticket is, from least to most.
 	Priority *Priority `json:"priority,omitempty"`
 
 	// Requester Who asked, such as an e-mail address: up to 320 characters.
 	Requester *string `json:"requester,omitempty"`
+
+	// Tags The ticket's tags, at most 20 once trimmed, lower-cased and told apart. Not for a customer key (`403`).
+	Tags *TagInput `json:"tags,omitempty"`
 
 	// Title 1 to 200 characters after trimming.
 	Title string `json:"title"`
@@ -1051,14 +1102,34 @@ type Role string
 // Status Where a ticket stands in its lifecycle. A ticket starts `open`; `closed` is final.
 type Status string
 
+// Tag A tag as a ticket keeps it: 1 to 50 of `a-z`, `0-9`, `_`, `:` and `-`.
+type Tag = string
+
+// TagInput Tags as a client gives them: each is trimmed and lower-cased, then must be a `Tag`; one given twice counts once.
+type TagInput = []string
+
+// TagsRequest Tags to add and tags to remove; a tag cannot be in both.
+type TagsRequest struct {
+	// Add Tags as a client gives them: each is trimmed and lower-cased, then must be a `Tag`; one given twice counts once.
+	Add *TagInput `json:"add,omitempty"`
+
+	// Remove Tags as a client gives them: each is trimmed and lower-cased, then must be a `Tag`; one given twice counts once.
+	Remove *TagInput `json:"remove,omitempty"`
+}
+
 // Ticket A support request and where it stands.
 type Ticket struct {
+	// Assignee Who works the ticket; null while nobody does.
+	Assignee *string `json:"assignee"`
+
 	// CloseReason The reason given on close; null when none was.
 	CloseReason *string `json:"close_reason"`
 
 	// ClosedAt When the ticket was closed; null while it is not.
-	ClosedAt      *time.Time `json:"closed_at"`
-	CommentsCount int        `json:"comments_count"`
+	ClosedAt *time.Time `json:"closed_at"`
+
+	// CommentsCount How many public comments the ticket has.
+	CommentsCount int `json:"comments_count"`
 
 	// CreatedAt An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 	//
@@ -1069,8 +1140,17 @@ type Ticket struct {
 	Description string `json:"description"`
 
 	// EscalationLevel How often the ticket was escalated.
-	EscalationLevel int                `json:"escalation_level"`
-	Id              openapi_types.UUID `json:"id"`
+	EscalationLevel int `json:"escalation_level"`
+
+	// FirstRespondedAt When the ticket was first answered; null until it is.
+	FirstRespondedAt *time.Time `json:"first_responded_at"`
+
+	// Group The team a ticket is queued for: 1 to 100 characters after trimming, on one line.
+	Group Group              `json:"group"`
+	Id    openapi_types.UUID `json:"id"`
+
+	// InternalNotesCount How many internal notes the ticket has. Left out of a customer key's view.
+	InternalNotesCount *int `json:"internal_notes_count,omitempty"`
 
 	// Priority How urgent a ticket is, from least to most.
 	Priority Priority `json:"priority"`
@@ -1080,7 +1160,10 @@ type Ticket struct {
 
 	// Status Where a ticket stands in its lifecycle. A ticket starts `open`; `closed` is final.
 	Status Status `json:"status"`
-	Title  string `json:"title"`
+
+	// Tags The ticket's tags, distinct and sorted; empty when it has none.
+	Tags  []Tag  `json:"tags"`
+	Title string `json:"title"`
 
 	// UpdatedAt An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
 	//
@@ -1247,8 +1330,17 @@ type ValidationProblemStatus int
 // ValidationProblemType defines model for ValidationProblem.Type.
 type ValidationProblemType string
 
+// Visibility Who reads a comment: `public` is part of the conversation with the requester; an `internal` note is for agents, automations and admins only, and no customer key ever reads one.
+type Visibility string
+
+// AssigneeFilter defines model for AssigneeFilter.
+type AssigneeFilter = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// GroupFilter The team a ticket is queued for: 1 to 100 characters after trimming, on one line.
+type GroupFilter = Group
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -1270,6 +1362,9 @@ type RequestId = string
 
 // StatusFilter Where a ticket stands in its lifecycle. A ticket starts `open`; `closed` is final.
 type StatusFilter = Status
+
+// TagFilter defines model for TagFilter.
+type TagFilter = []string
 
 // TicketId defines model for TicketId.
 type TicketId = openapi_types.UUID
@@ -1388,6 +1483,15 @@ type ListTicketsParams struct {
 	// Priority Only tickets of this priority.
 	Priority *PriorityFilter `form:"priority,omitempty" json:"priority,omitempty"`
 
+	// Assignee Only tickets that this person works: `me` is the caller (its key's `subject` when an agent key has one, else the key's `name`), `none` the tickets that nobody works; any other value is an assignee, up to 320 characters.
+	Assignee *AssigneeFilter `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Group Only tickets queued for this group.
+	Group *GroupFilter `form:"group,omitempty" json:"group,omitempty"`
+
+	// Tag Only tickets with this tag, trimmed and lower-cased as tags are kept. It may be repeated: then only tickets with every one of them (`?tag=printer&tag=vip`). A value that is not a valid tag is `400`.
+	Tag *TagFilter `form:"tag,omitempty" json:"tag,omitempty"`
+
 	// Limit The most items a page holds.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -1400,7 +1504,7 @@ type ListTicketsParams struct {
 
 // CreateTicketParams defines parameters for CreateTicket.
 type CreateTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the method and path and kept at least 24 hours.
+	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the API key, the method and the path, so that no other key ever gets the outcome, and kept at least 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
@@ -1418,7 +1522,19 @@ type GetTicketParams struct {
 
 // AnswerTicketParams defines parameters for AnswerTicket.
 type AnswerTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the method and path and kept at least 24 hours.
+	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the API key, the method and the path, so that no other key ever gets the outcome, and kept at least 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The `ETag` of the ticket as the client last read it: the change is refused with `412` when the ticket has changed since. `*` matches any version.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
+	XRequestId *RequestId `json:"X-Request-Id,omitempty"`
+}
+
+// AssignTicketParams defines parameters for AssignTicket.
+type AssignTicketParams struct {
+	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the API key, the method and the path, so that no other key ever gets the outcome, and kept at least 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The `ETag` of the ticket as the client last read it: the change is refused with `412` when the ticket has changed since. `*` matches any version.
@@ -1430,7 +1546,7 @@ type AnswerTicketParams struct {
 
 // AwaitTicketParams defines parameters for AwaitTicket.
 type AwaitTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the method and path and kept at least 24 hours.
+	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the API key, the method and the path, so that no other key ever gets the outcome, and kept at least 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The `ETag` of the ticket as the client last read it: the change is refused with `412` when the ticket has changed since. `*` matches any version.
@@ -1442,7 +1558,7 @@ type AwaitTicketParams struct {
 
 // CloseTicketParams defines parameters for CloseTicket.
 type CloseTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the method and path and kept at least 24 hours.
+	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the API key, the method and the path, so that no other key ever gets the outcome, and kept at least 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The `ETag` of the ticket as the client last read it: the change is refused with `412` when the ticket has changed since. `*` matches any version.
@@ -1466,7 +1582,7 @@ type ListCommentsParams struct {
 
 // AddCommentParams defines parameters for AddComment.
 type AddCommentParams struct {
-	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the method and path and kept at least 24 hours.
+	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the API key, the method and the path, so that no other key ever gets the outcome, and kept at least 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The `ETag` of the ticket as the client last read it: the change is refused with `412` when the ticket has changed since. `*` matches any version.
@@ -1478,7 +1594,7 @@ type AddCommentParams struct {
 
 // EscalateTicketParams defines parameters for EscalateTicket.
 type EscalateTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the method and path and kept at least 24 hours.
+	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the API key, the method and the path, so that no other key ever gets the outcome, and kept at least 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The `ETag` of the ticket as the client last read it: the change is refused with `412` when the ticket has changed since. `*` matches any version.
@@ -1495,6 +1611,18 @@ type ListEventsParams struct {
 
 	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket and filters, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
+	XRequestId *RequestId `json:"X-Request-Id,omitempty"`
+}
+
+// TagTicketParams defines parameters for TagTicket.
+type TagTicketParams struct {
+	// IdempotencyKey Makes the request safe to retry. A retry with the same key and the same body (and `If-Match`) returns the first outcome, marked `Idempotent-Replayed: true`, and changes nothing; the same key with another body is `422` (`/problems/idempotency-key-reused`). Keys are scoped to the API key, the method and the path, so that no other key ever gets the outcome, and kept at least 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The `ETag` of the ticket as the client last read it: the change is refused with `412` when the ticket has changed since. `*` matches any version.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
 	XRequestId *RequestId `json:"X-Request-Id,omitempty"`
@@ -1521,6 +1649,9 @@ type CreateTicketJSONRequestBody = NewTicket
 // AnswerTicketJSONRequestBody defines body for AnswerTicket for application/json ContentType.
 type AnswerTicketJSONRequestBody = AnswerRequest
 
+// AssignTicketJSONRequestBody defines body for AssignTicket for application/json ContentType.
+type AssignTicketJSONRequestBody = AssignRequest
+
 // AwaitTicketJSONRequestBody defines body for AwaitTicket for application/json ContentType.
 type AwaitTicketJSONRequestBody = AwaitRequest
 
@@ -1532,6 +1663,9 @@ type AddCommentJSONRequestBody = NewComment
 
 // EscalateTicketJSONRequestBody defines body for EscalateTicket for application/json ContentType.
 type EscalateTicketJSONRequestBody = EscalateRequest
+
+// TagTicketJSONRequestBody defines body for TagTicket for application/json ContentType.
+type TagTicketJSONRequestBody = TagsRequest
 
 // AsInvalidTransitionProblem returns the union data inside the Conflict as a InvalidTransitionProblem
 func (t Conflict) AsInvalidTransitionProblem() (InvalidTransitionProblem, error) {
@@ -1907,14 +2041,14 @@ type ClientInterface interface {
 
 	// ListTickets List tickets
 	//
-	// Lists tickets newest first, optionally of one status and one priority. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+	// Lists tickets newest first, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 	//
 	// Corresponds with GET /api/v1/tickets (the `ListTickets` operationId).
 	ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateTicketWithBody Open a ticket
 	//
-	// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored.
+	// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored. A customer key opens tickets for its own requester; it may name the `group`, but neither an `assignee` nor `tags` (`403`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1923,7 +2057,7 @@ type ClientInterface interface {
 
 	// CreateTicket Open a ticket
 	//
-	// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored.
+	// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored. A customer key opens tickets for its own requester; it may name the `group`, but neither an `assignee` nor `tags` (`403`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1954,6 +2088,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/tickets/{id}/answer (the `AnswerTicket` operationId).
 	AnswerTicket(ctx context.Context, id TicketId, params *AnswerTicketParams, body AnswerTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignTicketWithBody Assign a ticket
+	//
+	// Sets who works the ticket, the group it is queued for, or both; a field left out stays as it is, and `assignee: null` leaves the ticket to nobody. The change is recorded as an `assigned` event; one that changes nothing is answered `200` with the ticket as it is, at the same version. Agent, automation and admin keys only. A closed ticket cannot be assigned (`409`, `/problems/ticket-closed`). The body may be left out.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tickets/{id}/assign (the `AssignTicket` operationId).
+	AssignTicketWithBody(ctx context.Context, id TicketId, params *AssignTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignTicket Assign a ticket
+	//
+	// Sets who works the ticket, the group it is queued for, or both; a field left out stays as it is, and `assignee: null` leaves the ticket to nobody. The change is recorded as an `assigned` event; one that changes nothing is answered `200` with the ticket as it is, at the same version. Agent, automation and admin keys only. A closed ticket cannot be assigned (`409`, `/problems/ticket-closed`). The body may be left out.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tickets/{id}/assign (the `AssignTicket` operationId).
+	AssignTicket(ctx context.Context, id TicketId, params *AssignTicketParams, body AssignTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AwaitTicketWithBody Wait for the requester
 	//
@@ -1993,14 +2145,14 @@ type ClientInterface interface {
 
 	// ListComments List a ticket's comments
 	//
-	// Lists the comments on a ticket, oldest first. Comments added while a client pages through appear on the later pages; none is skipped or repeated.
+	// Lists the comments on a ticket, oldest first; a customer key's listing leaves out the internal notes. Comments added while a client pages through appear on the later pages; none is skipped or repeated.
 	//
 	// Corresponds with GET /api/v1/tickets/{id}/comments (the `ListComments` operationId).
 	ListComments(ctx context.Context, id TicketId, params *ListCommentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddCommentWithBody Comment on a ticket
 	//
-	// Adds a comment; the ticket's status stays as it is. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
+	// Adds a comment; the ticket's status stays as it is. With `visibility` `internal` it is an internal note, counted in `internal_notes_count` rather than `comments_count`, which a customer key may not write (`403`) and never reads. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2009,7 +2161,7 @@ type ClientInterface interface {
 
 	// AddComment Comment on a ticket
 	//
-	// Adds a comment; the ticket's status stays as it is. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
+	// Adds a comment; the ticket's status stays as it is. With `visibility` `internal` it is an internal note, counted in `internal_notes_count` rather than `comments_count`, which a customer key may not write (`403`) and never reads. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2036,10 +2188,28 @@ type ClientInterface interface {
 
 	// ListEvents List a ticket's audit trail
 	//
-	// Lists the events of a ticket in the order they happened, numbered by `seq` from 1 without gaps. Events written while a client pages through appear on the later pages.
+	// Lists the events of a ticket in the order they happened, numbered by `seq` from 1 without gaps. Events written while a client pages through appear on the later pages. A customer key's trail leaves out the `commented` events of internal notes, so its `seq` may skip a number.
 	//
 	// Corresponds with GET /api/v1/tickets/{id}/events (the `ListEvents` operationId).
 	ListEvents(ctx context.Context, id TicketId, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TagTicketWithBody Tag a ticket
+	//
+	// Adds and removes tags. Tags are trimmed and lower-cased; adding a tag the ticket has, or removing one it has not, changes nothing, and a change of no tag at all is answered `200` with the ticket as it is, at the same version. A ticket has at most 20 tags (`422`). The change is recorded as a `tags_changed` event. Agent, automation and admin keys only. A closed ticket cannot be tagged (`409`, `/problems/ticket-closed`). The body may be left out.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tickets/{id}/tags (the `TagTicket` operationId).
+	TagTicketWithBody(ctx context.Context, id TicketId, params *TagTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TagTicket Tag a ticket
+	//
+	// Adds and removes tags. Tags are trimmed and lower-cased; adding a tag the ticket has, or removing one it has not, changes nothing, and a change of no tag at all is answered `200` with the ticket as it is, at the same version. A ticket has at most 20 tags (`422`). The change is recorded as a `tags_changed` event. Agent, automation and admin keys only. A closed ticket cannot be tagged (`409`, `/problems/ticket-closed`). The body may be left out.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tickets/{id}/tags (the `TagTicket` operationId).
+	TagTicket(ctx context.Context, id TicketId, params *TagTicketParams, body TagTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Liveness Liveness
 	//
@@ -2205,7 +2375,7 @@ func (c *Client) RevokeKey(ctx context.Context, id string, params *RevokeKeyPara
 
 // ListTickets List tickets
 //
-// Lists tickets newest first, optionally of one status and one priority. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+// Lists tickets newest first, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 //
 // Corresponds with GET /api/v1/tickets (the `ListTickets` operationId).
 func (c *Client) ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2222,7 +2392,7 @@ func (c *Client) ListTickets(ctx context.Context, params *ListTicketsParams, req
 
 // CreateTicketWithBody Open a ticket
 //
-// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored.
+// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored. A customer key opens tickets for its own requester; it may name the `group`, but neither an `assignee` nor `tags` (`403`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2241,7 +2411,7 @@ func (c *Client) CreateTicketWithBody(ctx context.Context, params *CreateTicketP
 
 // CreateTicket Open a ticket
 //
-// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored.
+// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored. A customer key opens tickets for its own requester; it may name the `group`, but neither an `assignee` nor `tags` (`403`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2303,6 +2473,44 @@ func (c *Client) AnswerTicketWithBody(ctx context.Context, id TicketId, params *
 // Corresponds with POST /api/v1/tickets/{id}/answer (the `AnswerTicket` operationId).
 func (c *Client) AnswerTicket(ctx context.Context, id TicketId, params *AnswerTicketParams, body AnswerTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAnswerTicketRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignTicketWithBody Assign a ticket
+//
+// Sets who works the ticket, the group it is queued for, or both; a field left out stays as it is, and `assignee: null` leaves the ticket to nobody. The change is recorded as an `assigned` event; one that changes nothing is answered `200` with the ticket as it is, at the same version. Agent, automation and admin keys only. A closed ticket cannot be assigned (`409`, `/problems/ticket-closed`). The body may be left out.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tickets/{id}/assign (the `AssignTicket` operationId).
+func (c *Client) AssignTicketWithBody(ctx context.Context, id TicketId, params *AssignTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignTicketRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignTicket Assign a ticket
+//
+// Sets who works the ticket, the group it is queued for, or both; a field left out stays as it is, and `assignee: null` leaves the ticket to nobody. The change is recorded as an `assigned` event; one that changes nothing is answered `200` with the ticket as it is, at the same version. Agent, automation and admin keys only. A closed ticket cannot be assigned (`409`, `/problems/ticket-closed`). The body may be left out.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tickets/{id}/assign (the `AssignTicket` operationId).
+func (c *Client) AssignTicket(ctx context.Context, id TicketId, params *AssignTicketParams, body AssignTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignTicketRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2391,7 +2599,7 @@ func (c *Client) CloseTicket(ctx context.Context, id TicketId, params *CloseTick
 
 // ListComments List a ticket's comments
 //
-// Lists the comments on a ticket, oldest first. Comments added while a client pages through appear on the later pages; none is skipped or repeated.
+// Lists the comments on a ticket, oldest first; a customer key's listing leaves out the internal notes. Comments added while a client pages through appear on the later pages; none is skipped or repeated.
 //
 // Corresponds with GET /api/v1/tickets/{id}/comments (the `ListComments` operationId).
 func (c *Client) ListComments(ctx context.Context, id TicketId, params *ListCommentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2408,7 +2616,7 @@ func (c *Client) ListComments(ctx context.Context, id TicketId, params *ListComm
 
 // AddCommentWithBody Comment on a ticket
 //
-// Adds a comment; the ticket's status stays as it is. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
+// Adds a comment; the ticket's status stays as it is. With `visibility` `internal` it is an internal note, counted in `internal_notes_count` rather than `comments_count`, which a customer key may not write (`403`) and never reads. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2427,7 +2635,7 @@ func (c *Client) AddCommentWithBody(ctx context.Context, id TicketId, params *Ad
 
 // AddComment Comment on a ticket
 //
-// Adds a comment; the ticket's status stays as it is. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
+// Adds a comment; the ticket's status stays as it is. With `visibility` `internal` it is an internal note, counted in `internal_notes_count` rather than `comments_count`, which a customer key may not write (`403`) and never reads. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2484,11 +2692,49 @@ func (c *Client) EscalateTicket(ctx context.Context, id TicketId, params *Escala
 
 // ListEvents List a ticket's audit trail
 //
-// Lists the events of a ticket in the order they happened, numbered by `seq` from 1 without gaps. Events written while a client pages through appear on the later pages.
+// Lists the events of a ticket in the order they happened, numbered by `seq` from 1 without gaps. Events written while a client pages through appear on the later pages. A customer key's trail leaves out the `commented` events of internal notes, so its `seq` may skip a number.
 //
 // Corresponds with GET /api/v1/tickets/{id}/events (the `ListEvents` operationId).
 func (c *Client) ListEvents(ctx context.Context, id TicketId, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEventsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TagTicketWithBody Tag a ticket
+//
+// Adds and removes tags. Tags are trimmed and lower-cased; adding a tag the ticket has, or removing one it has not, changes nothing, and a change of no tag at all is answered `200` with the ticket as it is, at the same version. A ticket has at most 20 tags (`422`). The change is recorded as a `tags_changed` event. Agent, automation and admin keys only. A closed ticket cannot be tagged (`409`, `/problems/ticket-closed`). The body may be left out.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tickets/{id}/tags (the `TagTicket` operationId).
+func (c *Client) TagTicketWithBody(ctx context.Context, id TicketId, params *TagTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTagTicketRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TagTicket Tag a ticket
+//
+// Adds and removes tags. Tags are trimmed and lower-cased; adding a tag the ticket has, or removing one it has not, changes nothing, and a change of no tag at all is answered `200` with the ticket as it is, at the same version. A ticket has at most 20 tags (`422`). The change is recorded as a `tags_changed` event. Agent, automation and admin keys only. A closed ticket cannot be tagged (`409`, `/problems/ticket-closed`). The body may be left out.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tickets/{id}/tags (the `TagTicket` operationId).
+func (c *Client) TagTicket(ctx context.Context, id TicketId, params *TagTicketParams, body TagTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTagTicketRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2994,6 +3240,42 @@ func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Requ
 
 		}
 
+		if params.Assignee != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "assignee", *params.Assignee, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Group != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group", *params.Group, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Tag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tag", *params.Tag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -3201,6 +3483,90 @@ func NewAnswerTicketRequestWithBody(server string, id TicketId, params *AnswerTi
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/tickets/%s/answer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+		if params.XRequestId != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam2)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAssignTicketRequest calls the generic AssignTicket builder with application/json body
+func NewAssignTicketRequest(server string, id TicketId, params *AssignTicketParams, body AssignTicketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAssignTicketRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewAssignTicketRequestWithBody constructs an http.Request for the AssignTicket method, with any body, and a specified content type
+func NewAssignTicketRequestWithBody(server string, id TicketId, params *AssignTicketParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tickets/%s/assign", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3769,6 +4135,90 @@ func NewListEventsRequest(server string, id TicketId, params *ListEventsParams) 
 	return req, nil
 }
 
+// NewTagTicketRequest calls the generic TagTicket builder with application/json body
+func NewTagTicketRequest(server string, id TicketId, params *TagTicketParams, body TagTicketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTagTicketRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewTagTicketRequestWithBody constructs an http.Request for the TagTicket method, with any body, and a specified content type
+func NewTagTicketRequestWithBody(server string, id TicketId, params *TagTicketParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tickets/%s/tags", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+		if params.XRequestId != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam2)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewLivenessRequest constructs an http.Request for the Liveness method
 func NewLivenessRequest(server string, params *LivenessParams) (*http.Request, error) {
 	var err error
@@ -3998,7 +4448,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListTicketsWithResponse List tickets
 	//
-	// Lists tickets newest first, optionally of one status and one priority. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+	// Lists tickets newest first, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4007,7 +4457,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateTicketWithBodyWithResponse Open a ticket
 	//
-	// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored.
+	// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored. A customer key opens tickets for its own requester; it may name the `group`, but neither an `assignee` nor `tags` (`403`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4016,7 +4466,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateTicketWithResponse Open a ticket
 	//
-	// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored.
+	// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored. A customer key opens tickets for its own requester; it may name the `group`, but neither an `assignee` nor `tags` (`403`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4049,6 +4499,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/tickets/{id}/answer (the `AnswerTicket` operationId).
 	AnswerTicketWithResponse(ctx context.Context, id TicketId, params *AnswerTicketParams, body AnswerTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerTicketResponse, error)
+
+	// AssignTicketWithBodyWithResponse Assign a ticket
+	//
+	// Sets who works the ticket, the group it is queued for, or both; a field left out stays as it is, and `assignee: null` leaves the ticket to nobody. The change is recorded as an `assigned` event; one that changes nothing is answered `200` with the ticket as it is, at the same version. Agent, automation and admin keys only. A closed ticket cannot be assigned (`409`, `/problems/ticket-closed`). The body may be left out.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tickets/{id}/assign (the `AssignTicket` operationId).
+	AssignTicketWithBodyWithResponse(ctx context.Context, id TicketId, params *AssignTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignTicketResponse, error)
+
+	// AssignTicketWithResponse Assign a ticket
+	//
+	// Sets who works the ticket, the group it is queued for, or both; a field left out stays as it is, and `assignee: null` leaves the ticket to nobody. The change is recorded as an `assigned` event; one that changes nothing is answered `200` with the ticket as it is, at the same version. Agent, automation and admin keys only. A closed ticket cannot be assigned (`409`, `/problems/ticket-closed`). The body may be left out.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tickets/{id}/assign (the `AssignTicket` operationId).
+	AssignTicketWithResponse(ctx context.Context, id TicketId, params *AssignTicketParams, body AssignTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignTicketResponse, error)
 
 	// AwaitTicketWithBodyWithResponse Wait for the requester
 	//
@@ -4088,7 +4556,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListCommentsWithResponse List a ticket's comments
 	//
-	// Lists the comments on a ticket, oldest first. Comments added while a client pages through appear on the later pages; none is skipped or repeated.
+	// Lists the comments on a ticket, oldest first; a customer key's listing leaves out the internal notes. Comments added while a client pages through appear on the later pages; none is skipped or repeated.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4097,7 +4565,7 @@ type ClientWithResponsesInterface interface {
 
 	// AddCommentWithBodyWithResponse Comment on a ticket
 	//
-	// Adds a comment; the ticket's status stays as it is. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
+	// Adds a comment; the ticket's status stays as it is. With `visibility` `internal` it is an internal note, counted in `internal_notes_count` rather than `comments_count`, which a customer key may not write (`403`) and never reads. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4106,7 +4574,7 @@ type ClientWithResponsesInterface interface {
 
 	// AddCommentWithResponse Comment on a ticket
 	//
-	// Adds a comment; the ticket's status stays as it is. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
+	// Adds a comment; the ticket's status stays as it is. With `visibility` `internal` it is an internal note, counted in `internal_notes_count` rather than `comments_count`, which a customer key may not write (`403`) and never reads. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4133,12 +4601,30 @@ type ClientWithResponsesInterface interface {
 
 	// ListEventsWithResponse List a ticket's audit trail
 	//
-	// Lists the events of a ticket in the order they happened, numbered by `seq` from 1 without gaps. Events written while a client pages through appear on the later pages.
+	// Lists the events of a ticket in the order they happened, numbered by `seq` from 1 without gaps. Events written while a client pages through appear on the later pages. A customer key's trail leaves out the `commented` events of internal notes, so its `seq` may skip a number.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/tickets/{id}/events (the `ListEvents` operationId).
 	ListEventsWithResponse(ctx context.Context, id TicketId, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
+
+	// TagTicketWithBodyWithResponse Tag a ticket
+	//
+	// Adds and removes tags. Tags are trimmed and lower-cased; adding a tag the ticket has, or removing one it has not, changes nothing, and a change of no tag at all is answered `200` with the ticket as it is, at the same version. A ticket has at most 20 tags (`422`). The change is recorded as a `tags_changed` event. Agent, automation and admin keys only. A closed ticket cannot be tagged (`409`, `/problems/ticket-closed`). The body may be left out.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tickets/{id}/tags (the `TagTicket` operationId).
+	TagTicketWithBodyWithResponse(ctx context.Context, id TicketId, params *TagTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TagTicketResponse, error)
+
+	// TagTicketWithResponse Tag a ticket
+	//
+	// Adds and removes tags. Tags are trimmed and lower-cased; adding a tag the ticket has, or removing one it has not, changes nothing, and a change of no tag at all is answered `200` with the ticket as it is, at the same version. A ticket has at most 20 tags (`422`). The change is recorded as a `tags_changed` event. Agent, automation and admin keys only. A closed ticket cannot be tagged (`409`, `/problems/ticket-closed`). The body may be left out.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tickets/{id}/tags (the `TagTicket` operationId).
+	TagTicketWithResponse(ctx context.Context, id TicketId, params *TagTicketParams, body TagTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*TagTicketResponse, error)
 
 	// LivenessWithResponse Liveness
 	//
@@ -5784,6 +6270,249 @@ func (r AnswerTicketResponse) ContentType() string {
 	return ""
 }
 
+// AssignTicketResponse200Headers the declared response headers of an HTTP 200 response for AssignTicket
+type AssignTicketResponse200Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// AssignTicketResponse400Headers the declared response headers of an HTTP 400 response for AssignTicket
+type AssignTicketResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// AssignTicketResponse401Headers the declared response headers of an HTTP 401 response for AssignTicket
+type AssignTicketResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// AssignTicketResponse403Headers the declared response headers of an HTTP 403 response for AssignTicket
+type AssignTicketResponse403Headers struct {
+	XRequestId string
+}
+
+// AssignTicketResponse404Headers the declared response headers of an HTTP 404 response for AssignTicket
+type AssignTicketResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// AssignTicketResponse409Headers the declared response headers of an HTTP 409 response for AssignTicket
+type AssignTicketResponse409Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// AssignTicketResponse412Headers the declared response headers of an HTTP 412 response for AssignTicket
+type AssignTicketResponse412Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// AssignTicketResponse413Headers the declared response headers of an HTTP 413 response for AssignTicket
+type AssignTicketResponse413Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// AssignTicketResponse415Headers the declared response headers of an HTTP 415 response for AssignTicket
+type AssignTicketResponse415Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// AssignTicketResponse422Headers the declared response headers of an HTTP 422 response for AssignTicket
+type AssignTicketResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// AssignTicketResponse429Headers the declared response headers of an HTTP 429 response for AssignTicket
+type AssignTicketResponse429Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+// AssignTicketResponse500Headers the declared response headers of an HTTP 500 response for AssignTicket
+type AssignTicketResponse500Headers struct {
+	XRequestId string
+}
+
+// AssignTicketResponse503Headers the declared response headers of an HTTP 503 response for AssignTicket
+type AssignTicketResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+// AssignTicketResponse504Headers the declared response headers of an HTTP 504 response for AssignTicket
+type AssignTicketResponse504Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type AssignTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Changed
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AssignTicketResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AssignTicketResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AssignTicketResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AssignTicketResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AssignTicketResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AssignTicketResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *AssignTicketResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AssignTicketResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AssignTicketResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AssignTicketResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AssignTicketResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AssignTicketResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AssignTicketResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *AssignTicketResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AssignTicketResponse) GetJSON200() *Changed {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r AssignTicketResponse) GetApplicationproblemJSON504() *Timeout {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r AssignTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssignTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssignTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssignTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AwaitTicketResponse200Headers the declared response headers of an HTTP 200 response for AwaitTicket
 type AwaitTicketResponse200Headers struct {
 	ETag               string
@@ -7088,6 +7817,249 @@ func (r ListEventsResponse) ContentType() string {
 	return ""
 }
 
+// TagTicketResponse200Headers the declared response headers of an HTTP 200 response for TagTicket
+type TagTicketResponse200Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// TagTicketResponse400Headers the declared response headers of an HTTP 400 response for TagTicket
+type TagTicketResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// TagTicketResponse401Headers the declared response headers of an HTTP 401 response for TagTicket
+type TagTicketResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// TagTicketResponse403Headers the declared response headers of an HTTP 403 response for TagTicket
+type TagTicketResponse403Headers struct {
+	XRequestId string
+}
+
+// TagTicketResponse404Headers the declared response headers of an HTTP 404 response for TagTicket
+type TagTicketResponse404Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// TagTicketResponse409Headers the declared response headers of an HTTP 409 response for TagTicket
+type TagTicketResponse409Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// TagTicketResponse412Headers the declared response headers of an HTTP 412 response for TagTicket
+type TagTicketResponse412Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// TagTicketResponse413Headers the declared response headers of an HTTP 413 response for TagTicket
+type TagTicketResponse413Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// TagTicketResponse415Headers the declared response headers of an HTTP 415 response for TagTicket
+type TagTicketResponse415Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// TagTicketResponse422Headers the declared response headers of an HTTP 422 response for TagTicket
+type TagTicketResponse422Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// TagTicketResponse429Headers the declared response headers of an HTTP 429 response for TagTicket
+type TagTicketResponse429Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+// TagTicketResponse500Headers the declared response headers of an HTTP 500 response for TagTicket
+type TagTicketResponse500Headers struct {
+	XRequestId string
+}
+
+// TagTicketResponse503Headers the declared response headers of an HTTP 503 response for TagTicket
+type TagTicketResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+// TagTicketResponse504Headers the declared response headers of an HTTP 504 response for TagTicket
+type TagTicketResponse504Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type TagTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Changed
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *TagTicketResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *TagTicketResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TagTicketResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *TagTicketResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *TagTicketResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *TagTicketResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *TagTicketResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *TagTicketResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *TagTicketResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *TagTicketResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TagTicketResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *TagTicketResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TagTicketResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *TagTicketResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TagTicketResponse) GetJSON200() *Changed {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r TagTicketResponse) GetApplicationproblemJSON504() *Timeout {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r TagTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TagTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TagTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TagTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LivenessResponse200Headers the declared response headers of an HTTP 200 response for Liveness
 type LivenessResponse200Headers struct {
 	XRequestId string
@@ -7382,7 +8354,7 @@ func (c *ClientWithResponses) RevokeKeyWithResponse(ctx context.Context, id stri
 
 // ListTicketsWithResponse List tickets
 //
-// Lists tickets newest first, optionally of one status and one priority. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+// Lists tickets newest first, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7397,7 +8369,7 @@ func (c *ClientWithResponses) ListTicketsWithResponse(ctx context.Context, param
 
 // CreateTicketWithBodyWithResponse Open a ticket
 //
-// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored.
+// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored. A customer key opens tickets for its own requester; it may name the `group`, but neither an `assignee` nor `tags` (`403`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7412,7 +8384,7 @@ func (c *ClientWithResponses) CreateTicketWithBodyWithResponse(ctx context.Conte
 
 // CreateTicketWithResponse Open a ticket
 //
-// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored.
+// Opens a ticket in status `open` at version 1. The answer comes once the ticket is stored. A customer key opens tickets for its own requester; it may name the `group`, but neither an `assignee` nor `tags` (`403`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7468,6 +8440,36 @@ func (c *ClientWithResponses) AnswerTicketWithResponse(ctx context.Context, id T
 		return nil, err
 	}
 	return ParseAnswerTicketResponse(rsp)
+}
+
+// AssignTicketWithBodyWithResponse Assign a ticket
+//
+// Sets who works the ticket, the group it is queued for, or both; a field left out stays as it is, and `assignee: null` leaves the ticket to nobody. The change is recorded as an `assigned` event; one that changes nothing is answered `200` with the ticket as it is, at the same version. Agent, automation and admin keys only. A closed ticket cannot be assigned (`409`, `/problems/ticket-closed`). The body may be left out.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tickets/{id}/assign (the `AssignTicket` operationId).
+func (c *ClientWithResponses) AssignTicketWithBodyWithResponse(ctx context.Context, id TicketId, params *AssignTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignTicketResponse, error) {
+	rsp, err := c.AssignTicketWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignTicketResponse(rsp)
+}
+
+// AssignTicketWithResponse Assign a ticket
+//
+// Sets who works the ticket, the group it is queued for, or both; a field left out stays as it is, and `assignee: null` leaves the ticket to nobody. The change is recorded as an `assigned` event; one that changes nothing is answered `200` with the ticket as it is, at the same version. Agent, automation and admin keys only. A closed ticket cannot be assigned (`409`, `/problems/ticket-closed`). The body may be left out.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tickets/{id}/assign (the `AssignTicket` operationId).
+func (c *ClientWithResponses) AssignTicketWithResponse(ctx context.Context, id TicketId, params *AssignTicketParams, body AssignTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignTicketResponse, error) {
+	rsp, err := c.AssignTicket(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignTicketResponse(rsp)
 }
 
 // AwaitTicketWithBodyWithResponse Wait for the requester
@@ -7532,7 +8534,7 @@ func (c *ClientWithResponses) CloseTicketWithResponse(ctx context.Context, id Ti
 
 // ListCommentsWithResponse List a ticket's comments
 //
-// Lists the comments on a ticket, oldest first. Comments added while a client pages through appear on the later pages; none is skipped or repeated.
+// Lists the comments on a ticket, oldest first; a customer key's listing leaves out the internal notes. Comments added while a client pages through appear on the later pages; none is skipped or repeated.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7547,7 +8549,7 @@ func (c *ClientWithResponses) ListCommentsWithResponse(ctx context.Context, id T
 
 // AddCommentWithBodyWithResponse Comment on a ticket
 //
-// Adds a comment; the ticket's status stays as it is. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
+// Adds a comment; the ticket's status stays as it is. With `visibility` `internal` it is an internal note, counted in `internal_notes_count` rather than `comments_count`, which a customer key may not write (`403`) and never reads. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7562,7 +8564,7 @@ func (c *ClientWithResponses) AddCommentWithBodyWithResponse(ctx context.Context
 
 // AddCommentWithResponse Comment on a ticket
 //
-// Adds a comment; the ticket's status stays as it is. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
+// Adds a comment; the ticket's status stays as it is. With `visibility` `internal` it is an internal note, counted in `internal_notes_count` rather than `comments_count`, which a customer key may not write (`403`) and never reads. A closed ticket takes no comments (`409`, `/problems/ticket-closed`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7607,7 +8609,7 @@ func (c *ClientWithResponses) EscalateTicketWithResponse(ctx context.Context, id
 
 // ListEventsWithResponse List a ticket's audit trail
 //
-// Lists the events of a ticket in the order they happened, numbered by `seq` from 1 without gaps. Events written while a client pages through appear on the later pages.
+// Lists the events of a ticket in the order they happened, numbered by `seq` from 1 without gaps. Events written while a client pages through appear on the later pages. A customer key's trail leaves out the `commented` events of internal notes, so its `seq` may skip a number.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7618,6 +8620,36 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, id Tic
 		return nil, err
 	}
 	return ParseListEventsResponse(rsp)
+}
+
+// TagTicketWithBodyWithResponse Tag a ticket
+//
+// Adds and removes tags. Tags are trimmed and lower-cased; adding a tag the ticket has, or removing one it has not, changes nothing, and a change of no tag at all is answered `200` with the ticket as it is, at the same version. A ticket has at most 20 tags (`422`). The change is recorded as a `tags_changed` event. Agent, automation and admin keys only. A closed ticket cannot be tagged (`409`, `/problems/ticket-closed`). The body may be left out.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tickets/{id}/tags (the `TagTicket` operationId).
+func (c *ClientWithResponses) TagTicketWithBodyWithResponse(ctx context.Context, id TicketId, params *TagTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TagTicketResponse, error) {
+	rsp, err := c.TagTicketWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTagTicketResponse(rsp)
+}
+
+// TagTicketWithResponse Tag a ticket
+//
+// Adds and removes tags. Tags are trimmed and lower-cased; adding a tag the ticket has, or removing one it has not, changes nothing, and a change of no tag at all is answered `200` with the ticket as it is, at the same version. A ticket has at most 20 tags (`422`). The change is recorded as a `tags_changed` event. Agent, automation and admin keys only. A closed ticket cannot be tagged (`409`, `/problems/ticket-closed`). The body may be left out.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tickets/{id}/tags (the `TagTicket` operationId).
+func (c *ClientWithResponses) TagTicketWithResponse(ctx context.Context, id TicketId, params *TagTicketParams, body TagTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*TagTicketResponse, error) {
+	rsp, err := c.TagTicket(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTagTicketResponse(rsp)
 }
 
 // LivenessWithResponse Liveness
@@ -9853,6 +10885,357 @@ func ParseAnswerTicketResponse(rsp *http.Response) (*AnswerTicketResponse, error
 	return response, nil
 }
 
+// ParseAssignTicketResponse parses an HTTP response from a AssignTicketWithResponse call
+func ParseAssignTicketResponse(rsp *http.Response) (*AssignTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssignTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Changed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AssignTicketResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers AssignTicketResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AssignTicketResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AssignTicketResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers AssignTicketResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AssignTicketResponse409Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers AssignTicketResponse412Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers AssignTicketResponse413Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AssignTicketResponse415Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers AssignTicketResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers AssignTicketResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers AssignTicketResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers AssignTicketResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers AssignTicketResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseAwaitTicketResponse parses an HTTP response from a AwaitTicketWithResponse call
 func ParseAwaitTicketResponse(rsp *http.Response) (*AwaitTicketResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11671,6 +13054,357 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 		response.Headers503 = &headers
 	case rsp.StatusCode == 504:
 		var headers ListEventsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTagTicketResponse parses an HTTP response from a TagTicketWithResponse call
+func ParseTagTicketResponse(rsp *http.Response) (*TagTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TagTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Changed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers TagTicketResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers TagTicketResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers TagTicketResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers TagTicketResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers TagTicketResponse404Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers TagTicketResponse409Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers TagTicketResponse412Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers TagTicketResponse413Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers TagTicketResponse415Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers TagTicketResponse422Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers TagTicketResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers TagTicketResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers TagTicketResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers TagTicketResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -17,13 +17,14 @@ import (
 
 // keysUsage explains `apiserver keys`.
 const keysUsage = `usage:
-  apiserver keys create --name NAME --role agent|customer|automation|admin [--subject REQUESTER] [--out FILE]
+  apiserver keys create --name NAME --role agent|customer|automation|admin [--subject WHO] [--out FILE]
   apiserver keys list
   apiserver keys revoke ID-OR-NAME
 
 create prints the new key's secret once, or writes it to FILE, readable by its owner only; only
-its hash is stored. A customer key needs the
-requester it acts for (--subject). Revocation takes effect at once in every API process.`
+its hash is stored. A customer key needs the requester it acts for (--subject). An agent key may
+name the person who holds it (--subject): the actor of its changes and whom assignee=me means,
+which are the key's name without one. Revocation takes effect at once in every API process.`
 
 // RunKeys runs `apiserver keys …` against the database: the way to make the first key of a fresh
 // install, and to manage keys from a shell.
@@ -47,7 +48,7 @@ func RunKeys(ctx context.Context, cfg config.Config, args []string, out io.Write
 		var n auth.NewKey
 		fs.StringVar(&n.Name, "name", "", "a name that says who holds the key; recorded as the actor of their changes")
 		fs.StringVar(&n.Role, "role", "", "agent, customer, automation or admin")
-		fs.StringVar(&n.Subject, "subject", "", "for a customer key: the requester it acts for")
+		fs.StringVar(&n.Subject, "subject", "", "for a customer key: the requester it acts for; for an agent key: who holds it")
 		outFile := fs.String("out", "", "write the secret to this file, readable by its owner only, instead of printing it")
 		if err := fs.Parse(rest); err != nil {
 			return err

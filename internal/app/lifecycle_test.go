@@ -184,8 +184,8 @@ func TestReadAfterWrite(t *testing.T) {
 }
 
 // domainTicket is a ticket that the API showed, as the domain's type, for a test to put straight
-// into a store of the system. The view has the fields of the domain's ticket, so it converts as it is.
-func domainTicket(v httpapi.Ticket) ticket.Ticket { return ticket.Ticket(v) }
+// into a store of the system.
+func domainTicket(v httpapi.Ticket) ticket.Ticket { return v.Domain() }
 
 // TestReadsFromCacheThenPostgres proves where a GET is served from: a document in the cache wins
 // over the database, and with Redis unreachable the database answers instead of an error.

@@ -23,7 +23,7 @@ type Role string
 const (
 	RoleAgent      Role = "agent"      // every ticket operation on every ticket
 	RoleCustomer   Role = "customer"   // their own tickets: create, read, list, comment, close
-	RoleAutomation Role = "automation" // read everything; comment, escalate, await, close; never answer
+	RoleAutomation Role = "automation" // read everything; comment, escalate, await, close, assign, tag; never answer
 	RoleAdmin      Role = "admin"      // everything, and managing keys
 )
 
@@ -53,16 +53,18 @@ const (
 	OpAwait      Operation = "await"
 	OpClose      Operation = "close"
 	OpEscalate   Operation = "escalate"
+	OpAssign     Operation = "assign" // set a ticket's assignee and group
+	OpTags       Operation = "tags"   // add and remove a ticket's tags
 	OpManageKeys Operation = "manage_keys"
 )
 
 // permissions is the one table of who may do what. A customer's operations are further limited
 // to their own tickets (Principal.Sees).
 var permissions = map[Role][]Operation{
-	RoleAgent:      {OpCreate, OpRead, OpList, OpComment, OpAnswer, OpAwait, OpClose, OpEscalate},
+	RoleAgent:      {OpCreate, OpRead, OpList, OpComment, OpAnswer, OpAwait, OpClose, OpEscalate, OpAssign, OpTags},
 	RoleCustomer:   {OpCreate, OpRead, OpList, OpComment, OpClose},
-	RoleAutomation: {OpRead, OpList, OpComment, OpAwait, OpClose, OpEscalate},
-	RoleAdmin:      {OpCreate, OpRead, OpList, OpComment, OpAnswer, OpAwait, OpClose, OpEscalate, OpManageKeys},
+	RoleAutomation: {OpRead, OpList, OpComment, OpAwait, OpClose, OpEscalate, OpAssign, OpTags},
+	RoleAdmin:      {OpCreate, OpRead, OpList, OpComment, OpAnswer, OpAwait, OpClose, OpEscalate, OpAssign, OpTags, OpManageKeys},
 }
 
 // ActionOperation returns the operation of a ticket action.
@@ -75,7 +77,7 @@ type Key struct {
 	ID        string     `json:"id"`
 	Name      string     `json:"name"`
 	Role      Role       `json:"role"`
-	Subject   string     `json:"subject"` // the requester a customer key acts for
+	Subject   string     `json:"subject"` // the requester a customer key acts for; who another key's holder is
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
 }
@@ -151,6 +153,17 @@ type Principal struct {
 	Subject string
 }
 
+// Identity is who the principal is on a ticket: the actor of its changes, and the assignee that
+// `assignee=me` names. A key that works tickets (agent, automation, admin) is its subject, the
+// person who holds it, when it has one, and else its name. A customer key's subject is the
+// requester it acts for, whose words its comments carry; its changes stay the key's own, by name.
+func (p Principal) Identity() string {
+	if p.Role != RoleCustomer && p.Subject != "" {
+		return p.Subject
+	}
+	return p.Name
+}
+
 // PrincipalOf returns the principal of a stored key.
 func PrincipalOf(k Key) Principal {
 	return Principal{KeyID: k.ID, Name: k.Name, Role: k.Role, Subject: k.Subject}
@@ -164,6 +177,15 @@ func (p Principal) Can(op Operation) bool {
 		}
 	}
 	return false
+}
+
+// Reads returns the most that the principal may read of a ticket's conversation: a customer never
+// sees an internal note, nor the event that records one.
+func (p Principal) Reads() ticket.Visibility {
+	if p.Role == RoleCustomer {
+		return ticket.VisibilityPublic
+	}
+	return ticket.VisibilityInternal
 }
 
 // Sees reports whether the principal may see the ticket at all. A customer sees only the tickets

@@ -12,12 +12,12 @@ import (
 // statement of the contract.
 func TestPermissions(t *testing.T) {
 	all := []auth.Operation{auth.OpCreate, auth.OpRead, auth.OpList, auth.OpComment, auth.OpAnswer,
-		auth.OpAwait, auth.OpClose, auth.OpEscalate, auth.OpManageKeys}
+		auth.OpAwait, auth.OpClose, auth.OpEscalate, auth.OpAssign, auth.OpTags, auth.OpManageKeys}
 	want := map[auth.Role]string{
-		auth.RoleAgent:      "create read list comment answer await close escalate",
+		auth.RoleAgent:      "create read list comment answer await close escalate assign tags",
 		auth.RoleCustomer:   "create read list comment close",
-		auth.RoleAutomation: "read list comment await close escalate",
-		auth.RoleAdmin:      "create read list comment answer await close escalate manage_keys",
+		auth.RoleAutomation: "read list comment await close escalate assign tags",
+		auth.RoleAdmin:      "create read list comment answer await close escalate assign tags manage_keys",
 	}
 	for _, role := range auth.Roles {
 		p := auth.Principal{Role: role}
@@ -37,6 +37,42 @@ func TestPermissions(t *testing.T) {
 	for _, a := range ticket.Actions {
 		if auth.ActionOperation(a) == "" || !(auth.Principal{Role: auth.RoleAdmin}).Can(auth.ActionOperation(a)) {
 			t.Errorf("action %s has no operation an admin may do", a)
+		}
+	}
+	if auth.ActionOperation(ticket.ActionAssign) != auth.OpAssign || auth.ActionOperation(ticket.ActionTags) != auth.OpTags {
+		t.Error("assign and tags are not the operations of their actions")
+	}
+}
+
+// TestIdentity checks who a key is on a ticket: a working key's subject, else its name; a
+// customer key's name, whatever requester it acts for.
+func TestIdentity(t *testing.T) {
+	tests := []struct {
+		p    auth.Principal
+		want string
+	}{
+		{auth.Principal{Name: "agent-1", Role: auth.RoleAgent, Subject: "dana@example.com"}, "dana@example.com"},
+		{auth.Principal{Name: "agent-1", Role: auth.RoleAgent}, "agent-1"},
+		{auth.Principal{Name: "root", Role: auth.RoleAdmin, Subject: "ops@example.com"}, "ops@example.com"},
+		{auth.Principal{Name: "bot", Role: auth.RoleAutomation}, "bot"},
+		{auth.Principal{Name: "alice", Role: auth.RoleCustomer, Subject: "alice@example.com"}, "alice"},
+	}
+	for _, tc := range tests {
+		if got := tc.p.Identity(); got != tc.want {
+			t.Errorf("%+v is %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+// TestReads checks that only a customer is kept from internal notes.
+func TestReads(t *testing.T) {
+	for _, r := range auth.Roles {
+		want := ticket.VisibilityInternal
+		if r == auth.RoleCustomer {
+			want = ticket.VisibilityPublic
+		}
+		if got := (auth.Principal{Role: r}).Reads(); got != want {
+			t.Errorf("%s reads up to %s, want %s", r, got, want)
 		}
 	}
 }
@@ -72,6 +108,8 @@ func TestNewKeyValidate(t *testing.T) {
 		fields string
 	}{
 		{auth.NewKey{Name: "agent-1", Role: "agent"}, ""},
+		{auth.NewKey{Name: "agent-2", Role: "agent", Subject: "dana@example.com"}, ""}, // who the agent is
+		{auth.NewKey{Name: "agent-3", Role: "agent", Subject: " dana@example.com"}, "subject"},
 		{auth.NewKey{Name: "alice", Role: "customer", Subject: "alice@example.com"}, ""},
 		{auth.NewKey{Name: "alice", Role: "customer"}, "subject"},
 		{auth.NewKey{Name: "", Role: "admin"}, "name"},

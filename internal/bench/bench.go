@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -418,13 +419,20 @@ func (b *bench) gets(ctx context.Context) error {
 	return err
 }
 
-// lists measures the first page of open tickets, as the API serves it, on the seeded table.
+// lists measures the first page of open tickets, and of one agent's queue, as the API serves
+// them, on the seeded table.
 func (b *bench) lists(ctx context.Context) error {
-	return b.phase("list", func() (err error) {
-		b.report.List, err = measure(ctx, "list", b.set.ListConcurrency, b.set.Lists/10, b.set.Lists,
-			func(ctx context.Context, _, _ int) error { return b.get(ctx, b.api+"/tickets?status=open") })
+	list := func(name, query string, into *Result) error {
+		return b.phase(name, func() (err error) {
+			*into, err = measure(ctx, name, b.set.ListConcurrency, b.set.Lists/10, b.set.Lists,
+				func(ctx context.Context, _, _ int) error { return b.get(ctx, b.api+"/tickets?"+query) })
+			return err
+		})
+	}
+	if err := list("list", "status=open", &b.report.List); err != nil {
 		return err
-	})
+	}
+	return list("list-assignee", "assignee="+url.QueryEscape(benchAgent), &b.report.ListAssignee)
 }
 
 // pair measures two sides with the same concurrency and the same number of operations: a
@@ -701,6 +709,7 @@ func (b *bench) perOp() (cpu, work map[string]map[string]float64) {
 		"raw-update": b.report.RawUpdate.Ops, "transition": b.report.Transition.Ops,
 		"raw-update-alone": b.report.RawUpdateAlone.Ops, "transition-alone": b.report.TransitionAlone.Ops,
 		"raw-get": b.report.RawGet.Ops, "get": b.report.Get.Ops, "list": b.report.List.Ops,
+		"list-assignee": b.report.ListAssignee.Ops,
 	}
 	cpu, work = map[string]map[string]float64{}, map[string]map[string]float64{}
 	for phase, groups := range b.cpu {

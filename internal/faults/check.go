@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ticketflow/ticketflow/internal/cache/redis"
-	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/store/postgres"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/workflows"
@@ -336,7 +335,7 @@ func (tr *Truth) checkTicket(ctx context.Context, t *Ticket, f *Figures) {
 	for _, op := range acked {
 		o := op.Outcome
 		if o.Ticket != nil && o.Version == st.postgres.Version {
-			if d := ticketDiff(domainTicket(*o.Ticket), st.postgres); d != "" {
+			if d := ticketDiff(o.Ticket.Domain(), st.postgres); d != "" {
 				diverge("%s was acknowledged with a ticket that postgres does not hold: %s", op.Kind, d)
 			}
 		}
@@ -368,10 +367,6 @@ func differ(t ticket.Ticket, want expectation) string {
 	}
 	return strings.Join(d, ", ")
 }
-
-// domainTicket is a ticket that an answer of the API showed, as the domain's type, for ticketDiff
-// to hold it to the truth. The view has the fields of the domain's ticket, so it converts as it is.
-func domainTicket(v httpapi.Ticket) ticket.Ticket { return ticket.Ticket(v) }
 
 // ticketDiff names the fields in which two tickets differ, times compared by the instant they
 // name; "" when they are the same.
@@ -471,11 +466,13 @@ func retry(ctx context.Context, f func(context.Context) error) error {
 }
 
 // all reads every page of one of a ticket's listings.
-func all[T any](ctx context.Context, id string, list func(context.Context, string, ticket.PageRequest) (ticket.Page[T], error)) ([]T, error) {
+func all[T any](ctx context.Context, id string,
+	list func(context.Context, string, ticket.PageRequest, ticket.Visibility) (ticket.Page[T], error)) ([]T, error) {
 	var items []T
 	p := ticket.PageRequest{Limit: ticket.MaxPageSize}
 	for {
-		page, err := list(ctx, id, p)
+		page, err := list(ctx, id, p, ticket.VisibilityInternal) // the truth: everything
+
 		if err != nil {
 			return nil, err
 		}

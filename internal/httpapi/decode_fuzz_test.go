@@ -19,9 +19,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"title":1e999}`), "application/json")
 	f.Add([]byte("{\"title\":\"\xff\"}"), "application/json")
 	f.Add([]byte(`{"title":"x"}`), "text/plain")
+	f.Add([]byte(`{"assignee":null,"group":"hardware"}`), "application/json")
+	f.Add([]byte(`{"add":["VIP"," x "],"remove":["y"]}`), "application/json")
 	f.Add([]byte(``), "")
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		for _, target := range []any{&newTicketRequest{}, &commentRequest{}, &transitionRequest{}} {
+		for _, target := range []any{&newTicketRequest{}, &commentRequest{}, &transitionRequest{}, &assignRequest{}, &tagsRequest{}} {
 			r := httptest.NewRequest("POST", "/api/v1/tickets", bytes.NewReader(body))
 			r.Header.Set("Content-Type", contentType)
 			err := decode(httptest.NewRecorder(), r, target, false)
@@ -30,7 +32,10 @@ func FuzzDecode(f *testing.F) {
 				case *newTicketRequest:
 					err = v.newTicket().Validate()
 				case *commentRequest:
-					err = ticket.Command{Action: ticket.ActionComment, Comment: v.Body, CommentID: "c", Author: v.Author}.Validate()
+					err = ticket.Command{Action: ticket.ActionComment, Comment: v.Body, CommentID: "c", Author: v.Author,
+						Visibility: ticket.Visibility(v.Visibility)}.Validate()
+				case *tagsRequest:
+					err = ticket.Command{Action: ticket.ActionTags, AddTags: v.Add, RemoveTags: v.Remove}.Validate()
 				}
 			}
 			if err == nil {

@@ -441,6 +441,16 @@ func TestOpenAPIMatchesTheDomain(t *testing.T) {
 		{"#/components/schemas/CommentPage/properties/items/maxItems", ticket.MaxPageSize},
 		{"#/components/schemas/EventPage/properties/items/maxItems", ticket.MaxPageSize},
 		{"#/components/parameters/IdempotencyKey/schema/maxLength", 255},
+		{"#/components/schemas/Group/maxLength", ticket.MaxGroupLen},
+		{"#/components/schemas/Tag/maxLength", ticket.MaxTagLen},
+		{"#/components/schemas/Ticket/properties/tags/maxItems", ticket.MaxTags},
+		{"#/components/schemas/Ticket/properties/assignee/maxLength", ticket.MaxPersonLen},
+		{"#/components/schemas/NewTicket/properties/assignee/maxLength", ticket.MaxPersonLen},
+		{"#/components/schemas/AssignRequest/properties/assignee/maxLength", ticket.MaxPersonLen},
+		{"#/components/schemas/AssignRequest/properties/group/maxLength", ticket.MaxGroupLen},
+		{"#/components/parameters/AssigneeFilter/schema/maxLength", ticket.MaxPersonLen},
+		{"#/components/parameters/TagFilter/schema/maxItems", ticket.MaxTags},
+		{"#/components/parameters/TagFilter/schema/items/maxLength", ticket.MaxTagLen},
 	}
 	for _, l := range lengths {
 		if got := doc.number(t, l.pointer); got != l.want {
@@ -455,7 +465,9 @@ func TestOpenAPIMatchesTheDomain(t *testing.T) {
 		{"#/components/schemas/Status/enum", stringsOf(ticket.Statuses)},
 		{"#/components/schemas/Priority/enum", stringsOf(ticket.Priorities)},
 		{"#/components/schemas/EventType/enum", stringsOf([]ticket.EventType{ticket.EventCreated, ticket.EventCommented,
-			ticket.EventStatusChanged, ticket.EventEscalated, ticket.EventTransitionRejected})},
+			ticket.EventStatusChanged, ticket.EventEscalated, ticket.EventTransitionRejected, ticket.EventAssigned,
+			ticket.EventTagsChanged})},
+		{"#/components/schemas/Visibility/enum", stringsOf([]ticket.Visibility{ticket.VisibilityPublic, ticket.VisibilityInternal})},
 	}
 	for _, e := range enums {
 		if got := doc.strings(t, e.pointer); !slices.Equal(got, e.want) {
@@ -464,6 +476,18 @@ func TestOpenAPIMatchesTheDomain(t *testing.T) {
 	}
 	if got := fmt.Sprint(doc.at(t, "#/components/schemas/NewTicket/properties/priority/default")); got != string(ticket.PriorityNormal) {
 		t.Errorf("the default priority is %s, the code says %s", got, ticket.PriorityNormal)
+	}
+	if got := fmt.Sprint(doc.at(t, "#/components/schemas/NewTicket/properties/group/default")); got != ticket.DefaultGroup {
+		t.Errorf("the default group is %s, the code says %s", got, ticket.DefaultGroup)
+	}
+	if got := fmt.Sprint(doc.at(t, "#/components/schemas/NewComment/properties/visibility/default")); got != string(ticket.VisibilityPublic) {
+		t.Errorf("the default visibility is %s, the code says %s", got, ticket.VisibilityPublic)
+	}
+	// What the view leaves out for a customer cannot be required.
+	for _, name := range doc.strings(t, "#/components/schemas/Ticket/required") {
+		if name == "internal_notes_count" {
+			t.Error("internal_notes_count is required, but a customer's view leaves it out")
+		}
 	}
 }
 
@@ -556,12 +580,19 @@ func TestOpenAPISchemasCompile(t *testing.T) {
 	}
 	good := `{"id":"0193a0f4-7b1c-7c3e-9a2b-6f1d2e3c4b5a","title":"t","description":"","status":"open","priority":"normal",
 		"requester":"","escalation_level":0,"comments_count":0,"version":1,"created_at":"2026-11-26T10:00:00.123456Z",
-		"updated_at":"2026-11-26T10:00:00.123456Z","closed_at":null,"close_reason":null}`
+		"updated_at":"2026-11-26T10:00:00.123456Z","closed_at":null,"close_reason":null,"group":"support","assignee":null,
+		"tags":[],"internal_notes_count":0,"first_responded_at":null}`
 	for _, tc := range []struct {
 		name, body string
 		valid      bool
 	}{
 		{"a ticket", good, true},
+		{"a customer's view of a ticket", strings.Replace(good, `,"internal_notes_count":0`, ``, 1), true},
+		{"a ticket with an assignee and tags", strings.Replace(good, `"assignee":null,"tags":[]`, `"assignee":"dana","tags":["floor:2","vip"]`, 1), true},
+		{"a tag not as it is kept", strings.Replace(good, `"tags":[]`, `"tags":["VIP"]`, 1), false},
+		{"a tag twice", strings.Replace(good, `"tags":[]`, `"tags":["vip","vip"]`, 1), false},
+		{"an empty assignee", strings.Replace(good, `"assignee":null`, `"assignee":""`, 1), false},
+		{"tags missing", strings.Replace(good, `"tags":[],`, ``, 1), false},
 		{"an unknown status", strings.Replace(good, `"open"`, `"pending"`, 1), false},
 		{"an id that is no UUID", strings.Replace(good, `0193a0f4-7b1c`, `xyz`, 1), false},
 		{"a time that is not UTC", strings.Replace(good, `.123456Z"`, `.123456+01:00"`, 1), false},

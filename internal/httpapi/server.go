@@ -120,6 +120,8 @@ func (s *Server) routes() chi.Router {
 			for _, action := range []ticket.Action{ticket.ActionAnswer, ticket.ActionAwait, ticket.ActionClose, ticket.ActionEscalate} {
 				r.Post("/"+string(action), s.changeRoute(auth.ActionOperation(action), s.transition(action)))
 			}
+			r.Post("/"+string(ticket.ActionAssign), s.changeRoute(auth.OpAssign, s.assign))
+			r.Post("/"+string(ticket.ActionTags), s.changeRoute(auth.OpTags, s.retag))
 		})
 		r.Post("/keys", s.handle(require(auth.OpManageKeys, s.createKey)))
 		r.Get("/keys", s.handle(require(auth.OpManageKeys, s.listKeys)))

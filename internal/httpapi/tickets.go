@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,14 +28,18 @@ func (s *Server) changeRoute(op auth.Operation, h handlerFunc) http.HandlerFunc 
 
 // newTicketRequest is the body of POST /tickets.
 type newTicketRequest struct {
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	Priority    string `json:"priority"`
-	Requester   string `json:"requester"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Priority    string   `json:"priority"`
+	Requester   string   `json:"requester"`
+	Group       string   `json:"group"`
+	Assignee    string   `json:"assignee"`
+	Tags        []string `json:"tags"`
 }
 
 func (in newTicketRequest) newTicket() ticket.NewTicket {
-	return ticket.NewTicket{Title: in.Title, Description: in.Description, Priority: in.Priority, Requester: in.Requester}
+	return ticket.NewTicket{Title: in.Title, Description: in.Description, Priority: in.Priority, Requester: in.Requester,
+		Group: in.Group, Assignee: in.Assignee, Tags: in.Tags}
 }
 
 func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) error {
@@ -65,26 +73,31 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	var f ticket.ListFilter
-	var err error
-	if v := q.Get("status"); v != "" {
-		if f.Status, err = ticket.ParseStatus(v); err != nil {
-			return requestError(codeBadRequest, "status: %v", err)
-		}
-	}
-	if v := q.Get("priority"); v != "" {
-		if f.Priority, err = ticket.ParsePriority(v); err != nil {
-			return requestError(codeBadRequest, "priority: %v", err)
-		}
+	p := principal(r)
+	f, err := listFilter(r.URL.Query(), p)
+	if err != nil {
+		return err
 	}
 	// A cursor continues only the listing it came from: these filters, seen by this requester.
-	p := principal(r)
 	var requester string
 	if p.Role == auth.RoleCustomer {
 		requester = p.Subject
 	}
 	scope := fmt.Sprintf("tickets status=%s priority=%s requester=%q", f.Status, f.Priority, requester)
+	// The filters that came later join the scope only when they are set, so that the cursors made
+	// before them still continue the listings that they belong to.
+	if f.Assignee != "" {
+		scope += fmt.Sprintf(" assignee=%q", f.Assignee)
+	}
+	if f.Unassigned {
+		scope += " unassigned"
+	}
+	if f.Group != "" {
+		scope += fmt.Sprintf(" group=%q", f.Group)
+	}
+	if len(f.Tags) > 0 {
+		scope += fmt.Sprintf(" tags=%q", f.Tags)
+	}
 	if f.PageRequest, err = s.pageRequest(r, scope); err != nil {
 		return err
 	}
@@ -96,10 +109,64 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// Values of the assignee filter that name no person.
+const (
+	assigneeMe   = "me"   // the caller
+	assigneeNone = "none" // nobody: the tickets that nobody works
+)
+
+// listFilter reads the filters of GET /tickets, as by asks them; a value that no ticket could
+// match is refused, like a malformed one, rather than answered with an empty listing.
+func listFilter(q url.Values, by auth.Principal) (ticket.ListFilter, error) {
+	var f ticket.ListFilter
+	var err error
+	if v := q.Get("status"); v != "" {
+		if f.Status, err = ticket.ParseStatus(v); err != nil {
+			return f, requestError(codeBadRequest, "status: %v", err)
+		}
+	}
+	if v := q.Get("priority"); v != "" {
+		if f.Priority, err = ticket.ParsePriority(v); err != nil {
+			return f, requestError(codeBadRequest, "priority: %v", err)
+		}
+	}
+	switch v := strings.TrimSpace(q.Get("assignee")); v {
+	case "":
+	case assigneeMe:
+		f.Assignee = by.Identity()
+	case assigneeNone:
+		f.Unassigned = true
+	default:
+		if bad := ticket.CheckText("assignee", v, 1, ticket.MaxPersonLen, false); bad != nil {
+			return f, requestError(codeBadRequest, "assignee %s", bad.Message)
+		}
+		f.Assignee = v
+	}
+	if v := strings.TrimSpace(q.Get("group")); v != "" {
+		if bad := ticket.CheckText("group", v, 1, ticket.MaxGroupLen, false); bad != nil {
+			return f, requestError(codeBadRequest, "group %s", bad.Message)
+		}
+		f.Group = v
+	}
+	for _, v := range q["tag"] {
+		if tag := ticket.NormalizeTag(v); tag != "" {
+			f.Tags = append(f.Tags, tag)
+		}
+	}
+	slices.Sort(f.Tags)
+	f.Tags = slices.Compact(f.Tags)
+	// The rule of a ticket's tags, which the domain keeps, is the rule of the tags it can match.
+	if bad := ticket.ErrorFields((ticket.Command{Action: ticket.ActionTags, AddTags: f.Tags}).Validate()); len(bad) > 0 {
+		return f, requestError(codeBadRequest, "tag: %s", bad[0].Message)
+	}
+	return f, nil
+}
+
 // commentRequest is the body of POST /tickets/{id}/comments.
 type commentRequest struct {
-	Body   string `json:"body"`
-	Author string `json:"author"`
+	Body       string `json:"body"`
+	Author     string `json:"author"`
+	Visibility string `json:"visibility"`
 }
 
 func (s *Server) addComment(w http.ResponseWriter, r *http.Request) error {
@@ -107,7 +174,8 @@ func (s *Server) addComment(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	ch, err := s.change(r, ticket.Command{Action: ticket.ActionComment, Comment: in.Body, Author: in.Author})
+	ch, err := s.change(r, ticket.Command{Action: ticket.ActionComment, Comment: in.Body, Author: in.Author,
+		Visibility: ticket.Visibility(in.Visibility)})
 	if err != nil {
 		return err
 	}
@@ -142,14 +210,66 @@ func (s *Server) transition(action ticket.Action) handlerFunc {
 		if (in.Comment != "" && !allowed.comment) || (in.Reason != "" && !allowed.reason) {
 			return requestError(codeBadRequest, "invalid JSON body: %s takes no such field", action)
 		}
-		ch, err := s.change(r, ticket.Command{Action: action, Comment: in.Comment, Reason: in.Reason})
-		if err != nil {
-			return err
-		}
-		w.Header().Set("ETag", etag(ch.Ticket))
-		writeJSON(w, http.StatusOK, viewTicket(ch.Ticket, principal(r)))
-		return nil
+		return s.changeTicket(w, r, ticket.Command{Action: action, Comment: in.Comment, Reason: in.Reason})
 	}
+}
+
+// assignRequest is the body of POST /tickets/{id}/assign: a field left out leaves what it names
+// as it is, and an assignee of null leaves the ticket to nobody.
+type assignRequest struct {
+	Assignee optional[string] `json:"assignee"`
+	Group    string           `json:"group"`
+}
+
+// optional is a JSON field that can be left out, which is not the same as null: Set says whether
+// the field was sent at all, Value is nil when it was null.
+type optional[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON is called only for a field that is there, null included.
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	return json.Unmarshal(b, &o.Value)
+}
+
+func (s *Server) assign(w http.ResponseWriter, r *http.Request) error {
+	var in assignRequest
+	if err := decode(w, r, &in, true); err != nil {
+		return err
+	}
+	cmd := ticket.Command{Action: ticket.ActionAssign, Group: in.Group}
+	if in.Assignee.Set {
+		cmd.Assignee = cmp.Or(in.Assignee.Value, new(string)) // null is "", which leaves it to nobody
+	}
+	return s.changeTicket(w, r, cmd)
+}
+
+// tagsRequest is the body of POST /tickets/{id}/tags.
+type tagsRequest struct {
+	Add    []string `json:"add"`
+	Remove []string `json:"remove"`
+}
+
+func (s *Server) retag(w http.ResponseWriter, r *http.Request) error {
+	var in tagsRequest
+	if err := decode(w, r, &in, true); err != nil {
+		return err
+	}
+	return s.changeTicket(w, r, ticket.Command{Action: ticket.ActionTags, AddTags: in.Add, RemoveTags: in.Remove})
+}
+
+// changeTicket sends cmd to the ticket named in the path and answers with the ticket as the
+// change left it: unchanged, at the same version, when the change was one that changed nothing.
+func (s *Server) changeTicket(w http.ResponseWriter, r *http.Request, cmd ticket.Command) error {
+	ch, err := s.change(r, cmd)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(ch.Ticket))
+	writeJSON(w, http.StatusOK, viewTicket(ch.Ticket, principal(r)))
+	return nil
 }
 
 // change sends cmd, with the request's precondition, to the ticket named in the path.

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
@@ -28,29 +30,67 @@ type Ticket struct {
 	UpdatedAt       time.Time       `json:"updated_at"`
 	ClosedAt        *time.Time      `json:"closed_at"`
 	CloseReason     *string         `json:"close_reason"`
+	Group           string          `json:"group"`
+	Assignee        *string         `json:"assignee"` // nil while nobody works the ticket
+	Tags            []string        `json:"tags"`     // written as [] when there are none
+	// InternalNotesCount is nil in a customer's view, which leaves it out: a customer learns
+	// nothing of internal notes, not even that there are some.
+	InternalNotesCount *int       `json:"internal_notes_count,omitempty"`
+	FirstRespondedAt   *time.Time `json:"first_responded_at"`
 }
 
 // viewTicket shows t to by, who may see it (the service checked).
 func viewTicket(t ticket.Ticket, by auth.Principal) Ticket {
-	return Ticket{
+	v := Ticket{
 		ID: t.ID, Title: t.Title, Description: t.Description, Status: t.Status, Priority: t.Priority,
 		Requester: t.Requester, EscalationLevel: t.EscalationLevel, CommentsCount: t.CommentsCount,
 		Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ClosedAt: t.ClosedAt,
 		CloseReason: t.CloseReason,
+		// A ticket from before groups is in the default one.
+		Group: cmp.Or(t.Group, ticket.DefaultGroup), Tags: slices.Clone(t.Tags), FirstRespondedAt: t.FirstRespondedAt,
 	}
+	if t.Assignee != "" {
+		v.Assignee = &t.Assignee
+	}
+	if by.Reads() == ticket.VisibilityInternal {
+		v.InternalNotesCount = &t.InternalNotesCount
+	}
+	return v
+}
+
+// Domain returns the ticket that the view shows, for the Go programs that hold what the API
+// answered to what the system holds (the system tests, the fault suite). What the view left out,
+// the count of internal notes of a customer's view, is 0.
+func (t Ticket) Domain() ticket.Ticket {
+	d := ticket.Ticket{
+		ID: t.ID, Title: t.Title, Description: t.Description, Status: t.Status, Priority: t.Priority,
+		Requester: t.Requester, EscalationLevel: t.EscalationLevel, CommentsCount: t.CommentsCount,
+		Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ClosedAt: t.ClosedAt,
+		CloseReason: t.CloseReason, Group: t.Group, Tags: slices.Clone(t.Tags), FirstRespondedAt: t.FirstRespondedAt,
+	}
+	if t.Assignee != nil {
+		d.Assignee = *t.Assignee
+	}
+	if t.InternalNotesCount != nil {
+		d.InternalNotesCount = *t.InternalNotesCount
+	}
+	return d
 }
 
 // Comment is a comment as the API shows it.
 type Comment struct {
-	ID        string    `json:"id"`
-	TicketID  string    `json:"ticket_id"`
-	Body      string    `json:"body"`
-	Author    string    `json:"author"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string            `json:"id"`
+	TicketID   string            `json:"ticket_id"`
+	Body       string            `json:"body"`
+	Author     string            `json:"author"`
+	CreatedAt  time.Time         `json:"created_at"`
+	Visibility ticket.Visibility `json:"visibility"`
 }
 
 func viewComment(c ticket.Comment, by auth.Principal) Comment {
-	return Comment{ID: c.ID, TicketID: c.TicketID, Body: c.Body, Author: c.Author, CreatedAt: c.CreatedAt}
+	// A comment from before internal notes is public.
+	vis, _ := ticket.ParseVisibility(string(c.Visibility))
+	return Comment{ID: c.ID, TicketID: c.TicketID, Body: c.Body, Author: c.Author, CreatedAt: c.CreatedAt, Visibility: vis}
 }
 
 // Event is an audit event as the API shows it.
@@ -93,14 +133,21 @@ type (
 	plainEvent   Event
 )
 
-// MarshalJSON encodes the ticket with its times in microseconds.
+// MarshalJSON encodes the ticket with its times in microseconds, and its tags as a list even
+// when there are none.
 func (t Ticket) MarshalJSON() ([]byte, error) {
+	tags := t.Tags
+	if tags == nil {
+		tags = []string{}
+	}
 	return json.Marshal(struct {
 		plainTicket
-		CreatedAt micros  `json:"created_at"`
-		UpdatedAt micros  `json:"updated_at"`
-		ClosedAt  *micros `json:"closed_at"`
-	}{plainTicket(t), micros(t.CreatedAt), micros(t.UpdatedAt), (*micros)(t.ClosedAt)})
+		CreatedAt        micros   `json:"created_at"`
+		UpdatedAt        micros   `json:"updated_at"`
+		ClosedAt         *micros  `json:"closed_at"`
+		FirstRespondedAt *micros  `json:"first_responded_at"`
+		Tags             []string `json:"tags"`
+	}{plainTicket(t), micros(t.CreatedAt), micros(t.UpdatedAt), (*micros)(t.ClosedAt), (*micros)(t.FirstRespondedAt), tags})
 }
 
 // MarshalJSON encodes the comment with its time in microseconds.

@@ -34,8 +34,10 @@ type Workflows interface {
 type Store interface {
 	Ticket(ctx context.Context, id string) (ticket.Ticket, error)
 	ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error)
-	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
-	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
+	// ListComments and ListEvents show what a reader of visibility upTo may see: VisibilityInternal
+	// shows everything; VisibilityPublic leaves out internal notes and the events that record them.
+	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Comment], error)
+	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Event], error)
 	Ping(ctx context.Context) error
 	idempotency.Store
 	Keys

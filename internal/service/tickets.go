@@ -20,11 +20,15 @@ type IDs struct {
 }
 
 // CreateTicket opens a ticket and returns it once persisted. A customer opens tickets for
-// themselves only.
+// themselves only, and may name the group they ask but not who works the ticket, nor its tags:
+// those are the agents' to set.
 func (s *Service) CreateTicket(ctx context.Context, by auth.Principal, n ticket.NewTicket, ids IDs) (ticket.Ticket, error) {
 	if by.Role == auth.RoleCustomer {
 		if n.Requester != "" && n.Requester != by.Subject {
 			return ticket.Ticket{}, ticket.Errorf(ticket.EFORBIDDEN, "a customer key opens tickets only for its own requester")
+		}
+		if norm := n.Normalize(); norm.Assignee != "" || len(norm.Tags) > 0 {
+			return ticket.Ticket{}, ticket.Errorf(ticket.EFORBIDDEN, "a customer key opens tickets with no assignee and no tags")
 		}
 		n.Requester = by.Subject
 	}
@@ -36,7 +40,7 @@ func (s *Service) CreateTicket(ctx context.Context, by auth.Principal, n ticket.
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
-	return s.workflows.Create(ctx, id, n, by.Name)
+	return s.workflows.Create(ctx, id, n, by.Identity())
 }
 
 // ChangeTicket sends cmd to the ticket's workflow and returns what it changed once persisted.
@@ -47,7 +51,7 @@ func (s *Service) ChangeTicket(ctx context.Context, by auth.Principal, id string
 	if !ValidID(id) {
 		return ticket.Change{}, ticket.NotFound(id)
 	}
-	cmd.Actor = by.Name // the key's name is who made the change, on every event
+	cmd.Actor = by.Identity() // who made the change, on every event
 	if by.Role == auth.RoleCustomer {
 		// To a customer another's ticket does not exist, so it cannot be changed either.
 		if _, err := s.Ticket(ctx, by, id); err != nil {
@@ -56,6 +60,10 @@ func (s *Service) ChangeTicket(ctx context.Context, by auth.Principal, id string
 		// A customer writes as the requester the key acts for, never as someone else.
 		if author := strings.TrimSpace(cmd.Author); author != "" && author != by.Subject {
 			return ticket.Change{}, ticket.Errorf(ticket.EFORBIDDEN, "a customer key writes comments only as its own requester")
+		}
+		// Nor what they could never read back.
+		if cmd.Normalize().Visibility == ticket.VisibilityInternal {
+			return ticket.Change{}, ticket.Errorf(ticket.EFORBIDDEN, "a customer key writes no internal notes")
 		}
 		cmd.Author = by.Subject
 	}
@@ -142,21 +150,25 @@ func (s *Service) ListTickets(ctx context.Context, by auth.Principal, f ticket.L
 	return s.store.ListTickets(ctx, f)
 }
 
-// ListComments returns a page of a ticket's comments: ENOTFOUND when by may not see the ticket,
-// rather than an empty page.
+// ListComments returns a page of a ticket's comments that by may read, without internal notes for
+// a customer: ENOTFOUND when by may not see the ticket, rather than an empty page.
 func (s *Service) ListComments(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error) {
-	if _, err := s.Ticket(ctx, by, id); err != nil {
-		return ticket.Page[ticket.Comment]{}, err
-	}
-	return s.store.ListComments(ctx, id, p)
+	return listUnder(ctx, s, by, id, p, s.store.ListComments)
 }
 
-// ListEvents returns a page of a ticket's audit trail: ENOTFOUND when by may not see the ticket.
+// ListEvents returns a page of a ticket's audit trail that by may read, without the events of
+// internal notes for a customer: ENOTFOUND when by may not see the ticket.
 func (s *Service) ListEvents(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Event], error) {
+	return listUnder(ctx, s, by, id, p, s.store.ListEvents)
+}
+
+// listUnder lists the items of a ticket that by may see, up to the visibility by may read.
+func listUnder[T any](ctx context.Context, s *Service, by auth.Principal, id string, p ticket.PageRequest,
+	list func(context.Context, string, ticket.PageRequest, ticket.Visibility) (ticket.Page[T], error)) (ticket.Page[T], error) {
 	if _, err := s.Ticket(ctx, by, id); err != nil {
-		return ticket.Page[ticket.Event]{}, err
+		return ticket.Page[T]{}, err
 	}
-	return s.store.ListEvents(ctx, id, p)
+	return list(ctx, id, p, by.Reads())
 }
 
 // ValidID reports whether id can name a ticket; anything else is not found without a lookup.

@@ -22,11 +22,14 @@ type (
 		Store
 		held *ticket.Ticket
 		err  error
+		upTo []ticket.Visibility // of each listing of comments or events
 	}
 	fakeWorkflows struct {
 		Workflows
 		held    *ticket.Ticket
 		queried int
+		actor   string           // of the last ticket created
+		changed []ticket.Command // every change sent
 	}
 )
 

@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -16,10 +17,12 @@ const (
 	ActionAwait    Action = "await"
 	ActionClose    Action = "close"
 	ActionEscalate Action = "escalate"
+	ActionAssign   Action = "assign" // set the assignee, the group or both
+	ActionTags     Action = "tags"   // add and remove tags
 )
 
 // Actions lists every action.
-var Actions = []Action{ActionComment, ActionAnswer, ActionAwait, ActionClose, ActionEscalate}
+var Actions = []Action{ActionComment, ActionAnswer, ActionAwait, ActionClose, ActionEscalate, ActionAssign, ActionTags}
 
 // Target returns the status that the action moves a ticket to, and false for actions that leave
 // the status as it is.
@@ -55,6 +58,15 @@ type Command struct {
 	// IfVersion, when set, makes the command apply only to the ticket at exactly this version, so
 	// that a client who read version n cannot overwrite a change it has not seen.
 	IfVersion int64
+	// Visibility is the comment's, for ActionComment: public ("" too) or an internal note.
+	Visibility Visibility
+	// Assignee, for ActionAssign, is who works the ticket from now: nil leaves it as it is, ""
+	// leaves it to nobody.
+	Assignee *string
+	// Group, for ActionAssign, is the team the ticket is queued for from now; "" leaves it.
+	Group string
+	// AddTags and RemoveTags, for ActionTags, are the tags to add and to remove.
+	AddTags, RemoveTags []string
 }
 
 // Normalize trims the command's free text, as Validate and Apply expect.
@@ -63,6 +75,15 @@ func (c Command) Normalize() Command {
 	c.Author = trim(c.Author)
 	c.Reason = trim(c.Reason)
 	c.Actor = trim(c.Actor)
+	if vis, ok := ParseVisibility(string(c.Visibility)); ok {
+		c.Visibility = vis
+	}
+	if c.Assignee != nil {
+		assignee := trim(*c.Assignee)
+		c.Assignee = &assignee
+	}
+	c.Group = trim(c.Group)
+	c.AddTags, c.RemoveTags = normalizeTags(c.AddTags), normalizeTags(c.RemoveTags)
 	return c
 }
 
@@ -71,15 +92,52 @@ func (c Command) Normalize() Command {
 func (c Command) Validate() error {
 	c = c.Normalize()
 	var v validator
-	switch c.Action {
-	case ActionComment, ActionAnswer, ActionAwait, ActionClose, ActionEscalate:
-	default:
+	if !slices.Contains(Actions, c.Action) {
 		v.add("action", fmt.Sprintf("unknown action %q", c.Action))
 	}
-	if c.Action == ActionComment {
+	switch c.Action {
+	case ActionComment:
 		v.text("body", c.Comment, 1, MaxBodyLen, true)
-	} else {
+	case ActionAssign, ActionTags:
+		if c.Comment != "" {
+			v.add("comment", "assign and tags take no comment")
+		}
+	default:
 		v.text("comment", c.Comment, 0, MaxBodyLen, true)
+	}
+	switch vis, ok := ParseVisibility(string(c.Visibility)); {
+	case !ok:
+		v.add("visibility", "must be public or internal")
+	case vis == VisibilityInternal && c.Action != ActionComment:
+		v.add("visibility", "only a comment can be an internal note")
+	}
+	if c.Action != ActionAssign {
+		if c.Assignee != nil {
+			v.add("assignee", "only assign sets the assignee")
+		}
+		if c.Group != "" {
+			v.add("group", "only assign sets the group")
+		}
+	}
+	if c.Assignee != nil {
+		v.text("assignee", *c.Assignee, 0, MaxPersonLen, false)
+	}
+	v.text("group", c.Group, 0, MaxGroupLen, false)
+	if c.Action != ActionTags {
+		if len(c.AddTags) > 0 {
+			v.add("add", "only tags adds tags")
+		}
+		if len(c.RemoveTags) > 0 {
+			v.add("remove", "only tags removes tags")
+		}
+	}
+	v.tags("add", c.AddTags)
+	v.tags("remove", c.RemoveTags)
+	for _, tag := range c.AddTags {
+		if slices.Contains(c.RemoveTags, tag) {
+			v.add("remove", "a tag cannot be both added and removed")
+			break
+		}
 	}
 	if c.Comment != "" && c.CommentID == "" {
 		v.add("comment_id", "must be set when a comment is given")
@@ -97,6 +155,7 @@ func (c Command) Validate() error {
 // Check reports whether t may take the command: its fields are valid and the lifecycle allows it.
 // It writes nothing, which is what a workflow's update validator needs.
 func (t Ticket) Check(c Command) error {
+	c = c.Normalize()
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -112,16 +171,26 @@ func (t Ticket) Check(c Command) error {
 	}
 	if t.Status.IsFinal() {
 		verb := string(c.Action)
-		if c.Action == ActionComment {
+		switch c.Action {
+		case ActionComment:
 			verb = "comment on"
+		case ActionTags:
+			verb = "change the tags of"
 		}
 		return Errorf(ECLOSED, "cannot %s a ticket that is %s", verb, t.Status)
+	}
+	if c.Action == ActionTags {
+		if n := len(t.retagged(c)); n > MaxTags {
+			return &Error{Code: EINVALID, Message: fmt.Sprintf("a ticket has at most %d tags; this would give it %d", MaxTags, n),
+				Fields: []FieldError{{Field: "add", Message: fmt.Sprintf("a ticket has at most %d tags", MaxTags)}}}
+		}
 	}
 	return nil
 }
 
 // Apply returns the change that the command makes to t at time now, or the error of Check. Events
-// come out unnumbered (Seq 0): the workflow, which owns the trail, numbers them.
+// come out unnumbered (Seq 0): the workflow, which owns the trail, numbers them. An assign or tags
+// that changes nothing returns the ticket as it is, with no event and no new version.
 func (t Ticket) Apply(c Command, now time.Time) (Change, error) {
 	c = c.Normalize()
 	if err := t.Check(c); err != nil {
@@ -130,23 +199,53 @@ func (t Ticket) Apply(c Command, now time.Time) (Change, error) {
 	now = Timestamp(now)
 	actor := c.Actor
 	next := t
+	// The change's ticket shares nothing with t, which its caller goes on holding.
+	next.Tags = slices.Clone(t.Tags)
+	if t.FirstRespondedAt != nil {
+		first := *t.FirstRespondedAt
+		next.FirstRespondedAt = &first
+	}
+	var ch Change
+
+	switch event := (Event{Actor: actor, At: now}); c.Action {
+	case ActionAssign, ActionTags:
+		moved := false
+		if c.Action == ActionAssign {
+			next, event, moved = next.assign(c, event)
+		} else {
+			next, event, moved = next.retag(c, event)
+		}
+		if !moved {
+			return Change{Ticket: t}, nil
+		}
+		ch.Events = append(ch.Events, event)
+	}
 	next.Version++
 	next.UpdatedAt = now
-	var ch Change
 
 	if c.Comment != "" {
 		author := c.Author
 		if author == "" {
 			author = actor
 		}
-		ch.Comment = &Comment{ID: c.CommentID, TicketID: t.ID, Body: c.Comment, Author: author, CreatedAt: now}
-		next.CommentsCount++
-		ch.Events = append(ch.Events, Event{Type: EventCommented, Actor: actor, At: now,
-			Data: map[string]any{"comment_id": c.CommentID}})
+		ch.Comment = &Comment{ID: c.CommentID, TicketID: t.ID, Body: c.Comment, Author: author, CreatedAt: now,
+			Visibility: c.Visibility}
+		data := map[string]any{"comment_id": c.CommentID}
+		if c.Visibility == VisibilityInternal {
+			next.InternalNotesCount++
+			data["visibility"] = string(VisibilityInternal)
+		} else {
+			next.CommentsCount++
+		}
+		ch.Events = append(ch.Events, Event{Type: EventCommented, Actor: actor, At: now, Data: data})
 	}
 
 	if to, ok := c.Action.Target(); ok {
 		next.Status = to
+		if to == StatusAnswered && next.FirstRespondedAt == nil {
+			first := now
+			next.FirstRespondedAt = &first
+		}
 		data := map[string]any{}
 		if to == StatusClosed {
 			closedAt := now

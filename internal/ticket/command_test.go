@@ -3,6 +3,7 @@ package ticket_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -41,13 +42,12 @@ func TestApplyComment(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Apply: %v", err)
 				}
-				want := snapshot(tk)
+				want := next(tk)
 				want.CommentsCount = tk.CommentsCount + 1
-				want.Version = tk.Version + 1
-				want.UpdatedAt = now
 				assertTicket(t, ch.Ticket, want)
 				wantComment := ticket.Comment{ID: "c-1", TicketID: ticketID,
-					Body: "Have you tried turning it off?\nAnd on again.", Author: tt.wantAuthor, CreatedAt: now}
+					Body: "Have you tried turning it off?\nAnd on again.", Author: tt.wantAuthor, CreatedAt: now,
+					Visibility: ticket.VisibilityPublic}
 				if ch.Comment == nil || *ch.Comment != wantComment {
 					t.Errorf("comment = %+v, want %+v", ch.Comment, wantComment)
 				}
@@ -76,10 +76,8 @@ func TestApplyEscalate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Apply: %v", err)
 				}
-				want := snapshot(tk)
+				want := next(tk)
 				want.EscalationLevel = tk.EscalationLevel + 1
-				want.Version = tk.Version + 1
-				want.UpdatedAt = now
 				assertTicket(t, ch.Ticket, want)
 				if ch.Comment != nil {
 					t.Errorf("escalation made comment %+v", ch.Comment)
@@ -136,11 +134,12 @@ func TestApplyTransitionWithComment(t *testing.T) {
 				t.Fatalf("Apply: %v", err)
 			}
 			assertUnchanged(t, before, tk)
-			want := snapshot(tk)
+			want := next(tk)
 			want.Status = to
 			want.CommentsCount = tk.CommentsCount + 1
-			want.Version = tk.Version + 1
-			want.UpdatedAt = now
+			if to == ticket.StatusAnswered && tk.FirstRespondedAt == nil {
+				want.FirstRespondedAt = ptr(now) // the first answer; a later one keeps it (next copies it)
+			}
 			data := map[string]any{}
 			if to == ticket.StatusClosed {
 				want.ClosedAt = ptr(now)
@@ -150,7 +149,8 @@ func TestApplyTransitionWithComment(t *testing.T) {
 				}
 			}
 			assertTicket(t, ch.Ticket, want)
-			wantComment := ticket.Comment{ID: "c-9", TicketID: ticketID, Body: "Done.", Author: "Support", CreatedAt: now}
+			wantComment := ticket.Comment{ID: "c-9", TicketID: ticketID, Body: "Done.", Author: "Support", CreatedAt: now,
+				Visibility: ticket.VisibilityPublic}
 			if ch.Comment == nil || *ch.Comment != wantComment {
 				t.Errorf("comment = %+v, want %+v", ch.Comment, wantComment)
 			}
@@ -327,9 +327,11 @@ func TestApplyNormalizesCommand(t *testing.T) {
 		})
 	}
 	t.Run("Normalize trims the free text only", func(t *testing.T) {
+		// The visibility is no free text: Normalize spells the default ("") out as public.
 		got := ticket.Command{Action: "close", Actor: " a ", Comment: "\n b \n", CommentID: " id ", Author: " c ", Reason: " d "}.Normalize()
-		want := ticket.Command{Action: "close", Actor: "a", Comment: "b", CommentID: " id ", Author: "c", Reason: "d"}
-		if got != want {
+		want := ticket.Command{Action: "close", Actor: "a", Comment: "b", CommentID: " id ", Author: "c", Reason: "d",
+			Visibility: ticket.VisibilityPublic}
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Normalize = %+v, want %+v", got, want)
 		}
 	})
@@ -343,7 +345,15 @@ func TestCheckAgreesWithApply(t *testing.T) {
 			t.Run(st+"/"+string(a), func(t *testing.T) {
 				tk := ticketIn(t, ticket.Status(st))
 				before := snapshot(tk)
+				// Every action is sent with the fields it takes: a comment, but for assign and tags,
+				// which take none and change something, so that only the ticket can refuse them.
 				cmd := ticket.Command{Action: a, Actor: actor, Comment: "note", CommentID: "c-1"}
+				switch a {
+				case ticket.ActionAssign:
+					cmd = ticket.Command{Action: a, Actor: actor, Assignee: ptr("bob@example.com"), Group: "billing"}
+				case ticket.ActionTags:
+					cmd = ticket.Command{Action: a, Actor: actor, AddTags: []string{"vip"}}
+				}
 				checkErr := tk.Check(cmd)
 				_, applyErr := tk.Apply(cmd, rawNow)
 				assertUnchanged(t, before, tk)
@@ -391,6 +401,15 @@ func TestReject(t *testing.T) {
 			refusalOf, "", ticket.ECLOSED, "sla"},
 		{"invalid command", ticket.StatusOpen, ticket.Command{Action: "comment", Actor: "bot"},
 			refusalOf, "", ticket.EINVALID, ""},
+		{"assign a closed ticket", ticket.StatusClosed, ticket.Command{Action: "assign", Actor: "bot", Assignee: ptr("bob")},
+			refusalOf, "", ticket.ECLOSED, ""},
+		{"tag a closed ticket", ticket.StatusClosed, ticket.Command{Action: "tags", Actor: "bot", AddTags: []string{"vip"}},
+			refusalOf, "", ticket.ECLOSED, ""},
+		{"21 tags at once", ticket.StatusOpen, ticket.Command{Action: "tags", Actor: "bot", AddTags: []string{"t", "u", "v", "w", "x",
+			"y", "z", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n"}},
+			refusalOf, "", ticket.EINVALID, ""},
+		{"an internal note on a transition", ticket.StatusOpen, ticket.Command{Action: "answer", Actor: "bot", Comment: "x",
+			CommentID: "c", Visibility: "internal"}, refusalOf, ticket.StatusAnswered, ticket.EINVALID, ""},
 		{"wrapped refusal", ticket.StatusAnswered, ticket.Command{Action: "answer", Actor: "bot"},
 			func(t *testing.T, tk ticket.Ticket, c ticket.Command) error {
 				return fmt.Errorf("update rejected: %w", refusalOf(t, tk, c))

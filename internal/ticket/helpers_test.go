@@ -21,13 +21,17 @@ var now = time.Date(2026, 11, 26, 10, 0, 0, 123456000, time.UTC)
 // created is when the fixture tickets were created and last updated.
 var created = time.Date(2026, 11, 20, 8, 30, 0, 0, time.UTC)
 
+// responded is when the fixture tickets that have been answered were first answered.
+var responded = created.Add(30 * time.Minute)
+
 const (
 	ticketID = "0193a0f4-0000-7000-8000-000000000001"
 	actor    = "agent@example.com"
 )
 
-// ticketIn returns a ticket at version 3 that stands in status st, as a real one would: a
-// closed ticket has its closing time and reason.
+// ticketIn returns a ticket at version 3 that stands in status st, as a real one would: it is in
+// the default group, an answered or awaiting ticket has been answered once (at responded), and a
+// closed ticket has its closing time and reason (it was closed while open, never answered).
 func ticketIn(t *testing.T, st ticket.Status) ticket.Ticket {
 	t.Helper()
 	tk := ticket.Ticket{
@@ -42,6 +46,10 @@ func ticketIn(t *testing.T, st ticket.Status) ticket.Ticket {
 		Version:         3,
 		CreatedAt:       created,
 		UpdatedAt:       created.Add(time.Hour),
+		Group:           ticket.DefaultGroup,
+	}
+	if st == ticket.StatusAnswered || st == ticket.StatusAwaiting {
+		tk.FirstRespondedAt = ptr(responded)
 	}
 	if st == ticket.StatusClosed {
 		at := created.Add(time.Hour)
@@ -50,6 +58,15 @@ func ticketIn(t *testing.T, st ticket.Status) ticket.Ticket {
 		tk.CloseReason = &reason
 	}
 	return tk
+}
+
+// next returns a snapshot of tk as an accepted change leaves it before its own fields: one version
+// on, updated now.
+func next(tk ticket.Ticket) ticket.Ticket {
+	n := snapshot(tk)
+	n.Version = tk.Version + 1
+	n.UpdatedAt = now
+	return n
 }
 
 // snapshot returns a deep copy of tk, so that a later change through one of its pointers shows.
@@ -63,6 +80,11 @@ func snapshot(tk ticket.Ticket) ticket.Ticket {
 		r := *tk.CloseReason
 		c.CloseReason = &r
 	}
+	if tk.FirstRespondedAt != nil {
+		at := *tk.FirstRespondedAt
+		c.FirstRespondedAt = &at
+	}
+	c.Tags = slices.Clone(tk.Tags)
 	return c
 }
 

@@ -62,12 +62,16 @@ type PageRequest struct {
 	After *Cursor // nil for the first page
 }
 
-// ListFilter asks for one page of tickets, newest first, optionally of one status or priority.
+// ListFilter asks for one page of tickets, newest first, with every condition it sets.
 type ListFilter struct {
 	PageRequest
-	Status    Status   // "" for any
-	Priority  Priority // "" for any
-	Requester string   // "" for any; a customer's listing holds only their own tickets
+	Status     Status   // "" for any
+	Priority   Priority // "" for any
+	Requester  string   // "" for any; a customer's listing holds only their own tickets
+	Assignee   string   // "" for any
+	Unassigned bool     // only the tickets that nobody works
+	Group      string   // "" for any
+	Tags       []string // normalized; the ticket has every one
 }
 
 // Page is one page of a listing and where the next starts, nil on the last page.

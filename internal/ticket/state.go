@@ -56,7 +56,11 @@ func (s *State) Apply(c Command, now time.Time) (Change, error) {
 		return Change{}, err
 	}
 	s.record(&ch)
-	s.remember(c.RequestID)
+	if len(ch.Events) > 0 {
+		// A request that changed nothing is not remembered: were it sent again, the record
+		// would have no change of it to answer with, and sending it again changes nothing.
+		s.remember(c.RequestID)
+	}
 	return ch, nil
 }
 

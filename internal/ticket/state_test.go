@@ -3,6 +3,7 @@ package ticket_test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func started(t *testing.T) ticket.State {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ch.Events) != 1 || ch.Events[0].Seq != 1 || s.LastSeq != 1 || s.Ticket != ch.Ticket {
+	if len(ch.Events) != 1 || ch.Events[0].Seq != 1 || s.LastSeq != 1 || !reflect.DeepEqual(s.Ticket, ch.Ticket) {
 		t.Fatalf("start: state %+v, change %+v", s, ch)
 	}
 	return s
@@ -39,7 +40,7 @@ func TestStateNumbersEvents(t *testing.T) {
 		for _, e := range ch.Events {
 			seqs = append(seqs, e.Seq)
 		}
-		if s.Ticket != ch.Ticket {
+		if !reflect.DeepEqual(s.Ticket, ch.Ticket) {
 			t.Fatalf("state holds version %d, the change made %d", s.Ticket.Version, ch.Ticket.Version)
 		}
 	}
@@ -67,7 +68,7 @@ func TestStateAppliesARequestOnce(t *testing.T) {
 	before := s
 	_, err := s.Apply(esc, rawNow)
 	assertCode(t, err, ticket.EAPPLIED)
-	if s.Ticket != before.Ticket || s.LastSeq != before.LastSeq {
+	if !reflect.DeepEqual(s.Ticket, before.Ticket) || s.LastSeq != before.LastSeq {
 		t.Fatal("a repeated request changed the state")
 	}
 
@@ -128,5 +129,90 @@ func TestStateFire(t *testing.T) {
 	}
 	if _, due := s.Fire(p, now.Add(3*time.Hour)); due {
 		t.Fatal("fired past its ceiling")
+	}
+}
+
+// TestStateNoOp: an assign or tags that changes nothing uses no seq and leaves the state's ticket
+// as it was; the next change's events follow the last ones without a gap. Its request is not
+// remembered: sent again, it is applied again, a no-op again while the ticket is as it was.
+func TestStateNoOp(t *testing.T) {
+	s := started(t)
+	if _, err := s.Apply(ticket.Command{Action: ticket.ActionAssign, Actor: actor, Assignee: ptr("bob"), RequestID: "r-1"}, rawNow); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(s.Ticket) // version 2, assigned to bob; LastSeq 2
+	noops := []ticket.Command{
+		{Action: ticket.ActionAssign, Actor: actor, Assignee: ptr("bob"), RequestID: "r-2"},
+		{Action: ticket.ActionTags, Actor: actor, RemoveTags: []string{"absent"}, RequestID: "r-3"},
+		{Action: ticket.ActionAssign, Actor: actor},
+	}
+	for _, c := range noops {
+		ch, err := s.Apply(c, rawNow.Add(time.Minute))
+		if err != nil {
+			t.Fatalf("%s: %v", c.Action, err)
+		}
+		if len(ch.Events) != 0 || s.LastSeq != 2 {
+			t.Fatalf("%s: events %+v, last seq %d; want none, 2", c.Action, ch.Events, s.LastSeq)
+		}
+		assertTicket(t, s.Ticket, before)
+		assertTicket(t, ch.Ticket, before)
+	}
+	ch, err := s.Apply(ticket.Command{Action: ticket.ActionTags, Actor: actor, AddTags: []string{"vip"}, RequestID: "r-4"}, rawNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Events) != 1 || ch.Events[0].Seq != 3 || s.LastSeq != 3 || s.Ticket.Version != 3 {
+		t.Fatalf("after the no-ops: events %+v, last seq %d, version %d", ch.Events, s.LastSeq, s.Ticket.Version)
+	}
+	if !s.Seen("r-1") || !s.Seen("r-4") {
+		t.Fatal("a request that changed the ticket was not remembered")
+	}
+	if s.Seen("r-2") || s.Seen("r-3") || len(s.Requests) != 2 {
+		t.Fatalf("remembers %v; a no-op's request is not to be remembered", s.Requests)
+	}
+	again, err := s.Apply(noops[0], rawNow)
+	if err != nil || len(again.Events) != 0 || s.LastSeq != 3 {
+		t.Fatalf("a no-op sent again: %+v, %v", again, err)
+	}
+	// Once the ticket has moved on, the same request is a change like any other.
+	if _, err := s.Apply(ticket.Command{Action: ticket.ActionAssign, Actor: actor, Assignee: ptr("alice")}, rawNow); err != nil {
+		t.Fatal(err)
+	}
+	ch, err = s.Apply(noops[0], rawNow)
+	if err != nil || len(ch.Events) != 1 || ch.Events[0].Seq != 5 || s.Ticket.Assignee != "bob" || !s.Seen("r-2") {
+		t.Fatalf("r-2 after a reassignment: %+v, %v", ch, err)
+	}
+}
+
+// TestStateRemembersOnlyWhatTheTrailNames: a request the state remembers is refused with EAPPLIED
+// from then on, even in a later run, and whoever sent it is told to read its outcome from the
+// trail: workflows.Client.Change asks the store's AppliedChange, which looks for an event whose
+// data names the request, and answers EAPPLIED (409) when it finds none. So every request the
+// state remembers must be named by an event it wrote. A no-op writes none; like a refused
+// request (see Reject), it changed nothing, so it is nothing to apply twice and must not be
+// remembered.
+func TestStateRemembersOnlyWhatTheTrailNames(t *testing.T) {
+	s := started(t)
+	named := map[string]bool{}
+	for _, c := range []ticket.Command{
+		{Action: ticket.ActionAssign, Assignee: ptr("bob"), RequestID: "r-1"},
+		{Action: ticket.ActionAssign, Assignee: ptr("bob"), RequestID: "r-2"},         // no-op
+		{Action: ticket.ActionTags, RemoveTags: []string{"absent"}, RequestID: "r-3"}, // no-op
+		{Action: ticket.ActionComment, Comment: "x", CommentID: "c", RequestID: "r-4"},
+	} {
+		ch, err := s.Apply(c, rawNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ch.Events {
+			if id, ok := e.Data["request_id"].(string); ok {
+				named[id] = true
+			}
+		}
+	}
+	for _, id := range s.Requests {
+		if !named[id] {
+			t.Errorf("request %s is remembered (a retry gets EAPPLIED) but no event names it", id)
+		}
 	}
 }

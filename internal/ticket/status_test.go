@@ -1,6 +1,7 @@
 package ticket_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -79,6 +80,8 @@ func TestActionTarget(t *testing.T) {
 		{"close", "closed", true},
 		{"comment", "", false},
 		{"escalate", "", false},
+		{"assign", "", false},
+		{"tags", "", false},
 		{"reopen", "", false},
 		{"", "", false},
 	}
@@ -91,7 +94,7 @@ func TestActionTarget(t *testing.T) {
 		})
 	}
 	t.Run("Actions lists every action", func(t *testing.T) {
-		want := []ticket.Action{"comment", "answer", "await", "close", "escalate"}
+		want := []ticket.Action{"comment", "answer", "await", "close", "escalate", "assign", "tags"}
 		if !slices.Equal(ticket.Actions, want) {
 			t.Errorf("Actions = %v, want %v", ticket.Actions, want)
 		}
@@ -162,10 +165,15 @@ func checkTransition(t *testing.T, from, to ticket.Status, action ticket.Action,
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
-	want := snapshot(tk)
+	want := next(tk)
 	want.Status = to
-	want.Version = tk.Version + 1
-	want.UpdatedAt = now
+	if to == ticket.StatusAnswered {
+		if tk.FirstRespondedAt == nil {
+			want.FirstRespondedAt = ptr(now) // the first answer is the first response
+		} else if got := ch.Ticket.FirstRespondedAt; got == nil || !got.Equal(*tk.FirstRespondedAt) {
+			t.Errorf("a later answer moved FirstRespondedAt from %s to %s", show(tk.FirstRespondedAt), show(ch.Ticket.FirstRespondedAt))
+		}
+	}
 	wantData := map[string]any{}
 	if to == ticket.StatusClosed {
 		want.ClosedAt = ptr(now)
@@ -209,7 +217,7 @@ func assertEvents(t *testing.T, got []ticket.Event, want ...ticket.Event) {
 			continue
 		}
 		for k, wv := range w.Data {
-			if gv, ok := g.Data[k]; !ok || gv != wv {
+			if gv, ok := g.Data[k]; !ok || !reflect.DeepEqual(gv, wv) { // DeepEqual: tags are slices
 				t.Errorf("event %d: Data[%q] = %#v, want %#v", i, k, gv, wv)
 			}
 		}

@@ -24,15 +24,26 @@ type Ticket struct {
 	UpdatedAt       time.Time
 	ClosedAt        *time.Time
 	CloseReason     *string
+	// Group is the team the ticket is queued for; DefaultGroup unless one is named.
+	Group string
+	// Assignee is who works the ticket, "" while nobody does.
+	Assignee string
+	// Tags are distinct, normalized (NormalizeTag) and sorted.
+	Tags []string
+	// InternalNotesCount counts the internal notes, which CommentsCount leaves out.
+	InternalNotesCount int
+	// FirstRespondedAt is when the ticket was first answered, nil until it is.
+	FirstRespondedAt *time.Time
 }
 
 // Comment is a message on a ticket.
 type Comment struct {
-	ID        string
-	TicketID  string
-	Body      string
-	Author    string
-	CreatedAt time.Time
+	ID         string
+	TicketID   string
+	Body       string
+	Author     string
+	CreatedAt  time.Time
+	Visibility Visibility
 }
 
 // EventType names what an audit event records.
@@ -45,6 +56,8 @@ const (
 	EventStatusChanged      EventType = "status_changed"
 	EventEscalated          EventType = "escalated"
 	EventTransitionRejected EventType = "transition_rejected"
+	EventAssigned           EventType = "assigned"
+	EventTagsChanged        EventType = "tags_changed"
 )
 
 // Event is one entry of a ticket's audit trail. Seq numbers a ticket's events from 1 with no gaps,

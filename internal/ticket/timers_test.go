@@ -1,6 +1,7 @@
 package ticket_test
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -132,7 +133,7 @@ func TestDeadlineCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.timer), func(t *testing.T) {
 			got := ticket.Deadline{Timer: tt.timer, At: now}.Command()
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("Command = %+v, want %+v", got, tt.want)
 			}
 			assertFields(t, got.Validate())

@@ -23,6 +23,9 @@ type NewTicket struct {
 	Description string
 	Priority    string // defaults to normal
 	Requester   string
+	Group       string // defaults to DefaultGroup
+	Assignee    string
+	Tags        []string
 }
 
 // Normalize trims the free text and fills in the default priority, as Validate and Open expect.
@@ -34,6 +37,12 @@ func (n NewTicket) Normalize() NewTicket {
 	if n.Priority == "" {
 		n.Priority = string(PriorityNormal)
 	}
+	n.Group = trim(n.Group)
+	if n.Group == "" {
+		n.Group = DefaultGroup
+	}
+	n.Assignee = trim(n.Assignee)
+	n.Tags = normalizeTags(n.Tags)
 	return n
 }
 
@@ -48,6 +57,9 @@ func (n NewTicket) Validate() error {
 	if _, err := ParsePriority(n.Priority); err != nil {
 		v.add("priority", "must be one of low, normal, high, urgent")
 	}
+	v.text("group", n.Group, 1, MaxGroupLen, false)
+	v.text("assignee", n.Assignee, 0, MaxPersonLen, false)
+	v.tags("tags", n.Tags)
 	return v.err()
 }
 
@@ -66,6 +78,9 @@ func Open(id string, n NewTicket, actor string, now time.Time) (Change, error) {
 		Status:      StatusOpen,
 		Priority:    Priority(n.Priority),
 		Requester:   n.Requester,
+		Group:       n.Group,
+		Assignee:    n.Assignee,
+		Tags:        n.Tags,
 		Version:     1,
 		CreatedAt:   now,
 		UpdatedAt:   now,

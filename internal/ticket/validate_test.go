@@ -1,6 +1,7 @@
 package ticket_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,8 +76,9 @@ func TestNewTicketValidate(t *testing.T) {
 
 func TestNewTicketNormalize(t *testing.T) {
 	got := ticket.NewTicket{Title: "  Printer on fire \n", Description: "\n\n  smoke\n\n", Requester: " alice@example.com ", Priority: ""}.Normalize()
-	want := ticket.NewTicket{Title: "Printer on fire", Description: "smoke", Requester: "alice@example.com", Priority: "normal"}
-	if got != want {
+	want := ticket.NewTicket{Title: "Printer on fire", Description: "smoke", Requester: "alice@example.com", Priority: "normal",
+		Group: ticket.DefaultGroup}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Normalize = %+v, want %+v", got, want)
 	}
 }
@@ -104,6 +106,7 @@ func TestOpen(t *testing.T) {
 				Status:      ticket.StatusOpen,
 				Priority:    tt.priority,
 				Requester:   "alice@example.com",
+				Group:       ticket.DefaultGroup,
 				Version:     1,
 				CreatedAt:   now,
 				UpdatedAt:   now,

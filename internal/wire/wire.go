@@ -17,10 +17,13 @@ import (
 
 // NewTicket is what a ticket's workflow is started with to open the ticket.
 type NewTicket struct {
-	Title       string `json:"title"`
-	Description string `json:"description,omitempty"`
-	Priority    string `json:"priority,omitempty"`
-	Requester   string `json:"requester,omitempty"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Priority    string   `json:"priority,omitempty"`
+	Requester   string   `json:"requester,omitempty"`
+	Group       string   `json:"group,omitempty"`
+	Assignee    string   `json:"assignee,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
 }
 
 // Policy is the timers a ticket was created with; durations are in nanoseconds. Only the
@@ -50,18 +53,25 @@ func FromTicket(t ticket.Ticket) ticketflow.Ticket {
 		ID: t.ID, Title: t.Title, Description: t.Description, Status: ticketflow.Status(t.Status),
 		Priority: ticketflow.Priority(t.Priority), Requester: t.Requester, EscalationLevel: t.EscalationLevel,
 		CommentsCount: t.CommentsCount, Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
-		ClosedAt: t.ClosedAt, CloseReason: t.CloseReason,
+		ClosedAt: t.ClosedAt, CloseReason: t.CloseReason, Group: t.Group, Assignee: t.Assignee,
+		Tags: slices.Clone(t.Tags), InternalNotesCount: t.InternalNotesCount, FirstRespondedAt: t.FirstRespondedAt,
 	}
 }
 
-// DomainTicket returns the ticket that payload w holds.
+// DomainTicket returns the ticket that payload w holds. A payload from before groups names none:
+// its ticket is in the default group.
 func DomainTicket(w ticketflow.Ticket) ticket.Ticket {
-	return ticket.Ticket{
+	t := ticket.Ticket{
 		ID: w.ID, Title: w.Title, Description: w.Description, Status: ticket.Status(w.Status),
 		Priority: ticket.Priority(w.Priority), Requester: w.Requester, EscalationLevel: w.EscalationLevel,
 		CommentsCount: w.CommentsCount, Version: w.Version, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
-		ClosedAt: w.ClosedAt, CloseReason: w.CloseReason,
+		ClosedAt: w.ClosedAt, CloseReason: w.CloseReason, Group: w.Group, Assignee: w.Assignee,
+		Tags: slices.Clone(w.Tags), InternalNotesCount: w.InternalNotesCount, FirstRespondedAt: w.FirstRespondedAt,
 	}
+	if t.Group == "" {
+		t.Group = ticket.DefaultGroup
+	}
+	return t
 }
 
 // FromChange returns ch as a payload.
@@ -71,7 +81,8 @@ func FromChange(ch ticket.Change) ticketflow.Change {
 		w.Events = make([]ticketflow.Event, len(ch.Events))
 	}
 	if c := ch.Comment; c != nil {
-		w.Comment = &ticketflow.TicketComment{ID: c.ID, TicketID: c.TicketID, Body: c.Body, Author: c.Author, CreatedAt: c.CreatedAt}
+		w.Comment = &ticketflow.TicketComment{ID: c.ID, TicketID: c.TicketID, Body: c.Body, Author: c.Author,
+			CreatedAt: c.CreatedAt, Visibility: string(c.Visibility)}
 	}
 	for i, e := range ch.Events {
 		w.Events[i] = ticketflow.Event{Seq: e.Seq, Type: string(e.Type), FromStatus: ticketflow.Status(e.FromStatus),
@@ -87,7 +98,9 @@ func DomainChange(w ticketflow.Change) ticket.Change {
 		ch.Events = make([]ticket.Event, len(w.Events))
 	}
 	if c := w.Comment; c != nil {
-		ch.Comment = &ticket.Comment{ID: c.ID, TicketID: c.TicketID, Body: c.Body, Author: c.Author, CreatedAt: c.CreatedAt}
+		vis, _ := ticket.ParseVisibility(c.Visibility) // "" from before internal notes is public
+		ch.Comment = &ticket.Comment{ID: c.ID, TicketID: c.TicketID, Body: c.Body, Author: c.Author,
+			CreatedAt: c.CreatedAt, Visibility: vis}
 	}
 	for i, e := range w.Events {
 		ch.Events[i] = ticket.Event{Seq: e.Seq, Type: ticket.EventType(e.Type), FromStatus: ticket.Status(e.FromStatus),
@@ -117,23 +130,27 @@ func DomainChanges(w []ticketflow.Change) []ticket.Change {
 // FromCommand returns c as the argument of the update or signal named by its action.
 func FromCommand(c ticket.Command) ticketflow.Command {
 	return ticketflow.Command{Actor: c.Actor, Comment: c.Comment, CommentID: c.CommentID, Author: c.Author,
-		Reason: c.Reason, RequestID: c.RequestID, IfVersion: c.IfVersion}
+		Reason: c.Reason, RequestID: c.RequestID, IfVersion: c.IfVersion, Visibility: string(c.Visibility),
+		Assignee: c.Assignee, Group: c.Group, AddTags: slices.Clone(c.AddTags), RemoveTags: slices.Clone(c.RemoveTags)}
 }
 
 // DomainCommand returns the command that payload w of the update or signal named a holds.
 func DomainCommand(a ticket.Action, w ticketflow.Command) ticket.Command {
 	return ticket.Command{Action: a, Actor: w.Actor, Comment: w.Comment, CommentID: w.CommentID, Author: w.Author,
-		Reason: w.Reason, RequestID: w.RequestID, IfVersion: w.IfVersion}
+		Reason: w.Reason, RequestID: w.RequestID, IfVersion: w.IfVersion, Visibility: ticket.Visibility(w.Visibility),
+		Assignee: w.Assignee, Group: w.Group, AddTags: slices.Clone(w.AddTags), RemoveTags: slices.Clone(w.RemoveTags)}
 }
 
 // FromNewTicket returns n as a payload.
 func FromNewTicket(n ticket.NewTicket) NewTicket {
-	return NewTicket{Title: n.Title, Description: n.Description, Priority: n.Priority, Requester: n.Requester}
+	return NewTicket{Title: n.Title, Description: n.Description, Priority: n.Priority, Requester: n.Requester,
+		Group: n.Group, Assignee: n.Assignee, Tags: slices.Clone(n.Tags)}
 }
 
 // Domain returns the new ticket that the payload holds.
 func (n NewTicket) Domain() ticket.NewTicket {
-	return ticket.NewTicket{Title: n.Title, Description: n.Description, Priority: n.Priority, Requester: n.Requester}
+	return ticket.NewTicket{Title: n.Title, Description: n.Description, Priority: n.Priority, Requester: n.Requester,
+		Group: n.Group, Assignee: n.Assignee, Tags: slices.Clone(n.Tags)}
 }
 
 // FromPolicy returns p as a payload.

@@ -3,7 +3,9 @@ package wire_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -26,11 +28,13 @@ var (
 	domainTicket = ticket.Ticket{ID: "0193a0f4-0000-7000-8000-000000000001", Title: "Printer on fire",
 		Description: "It is on fire.", Status: ticket.StatusClosed, Priority: ticket.PriorityHigh,
 		Requester: "alice@example.com", EscalationLevel: 2, CommentsCount: 1, Version: 5,
-		CreatedAt: created, UpdatedAt: closed, ClosedAt: &closed, CloseReason: &reason}
+		CreatedAt: created, UpdatedAt: closed, ClosedAt: &closed, CloseReason: &reason,
+		Group: "billing", Assignee: "bob@example.com", Tags: []string{"printer", "vip"}, InternalNotesCount: 1,
+		FirstRespondedAt: &created}
 	domainChange = ticket.Change{
 		Ticket: domainTicket,
 		Comment: &ticket.Comment{ID: "c-1", TicketID: domainTicket.ID, Body: "Fixed.", Author: "bob",
-			CreatedAt: closed},
+			CreatedAt: closed, Visibility: ticket.VisibilityInternal},
 		Events: []ticket.Event{
 			{Seq: 7, Type: ticket.EventCommented, FromStatus: ticket.StatusOpen, ToStatus: ticket.StatusOpen,
 				Actor: "agent@example.com", Data: map[string]any{"comment_id": "c-1"}, At: closed},
@@ -39,9 +43,11 @@ var (
 		},
 	}
 	domainCommand = ticket.Command{Action: ticket.ActionClose, Actor: "agent@example.com", Comment: "Fixed.",
-		CommentID: "c-1", Author: "bob", Reason: reason, RequestID: "idem-1", IfVersion: 4}
+		CommentID: "c-1", Author: "bob", Reason: reason, RequestID: "idem-1", IfVersion: 4,
+		Visibility: ticket.VisibilityInternal, Assignee: &domainTicket.Assignee, Group: "billing",
+		AddTags: []string{"vip"}, RemoveTags: []string{"printer"}}
 	domainNew = ticket.NewTicket{Title: "Printer on fire", Description: "It is on fire.", Priority: "high",
-		Requester: "alice@example.com"}
+		Requester: "alice@example.com", Group: "billing", Assignee: "bob@example.com", Tags: []string{"printer"}}
 	domainPolicy = ticket.Policy{
 		FirstResponseSLA:  map[ticket.Priority]time.Duration{ticket.PriorityHigh: 8 * time.Hour, ticket.PriorityLow: 72 * time.Hour},
 		MaxSLAEscalations: 3, AutoCloseAfter: 7 * 24 * time.Hour}
@@ -74,14 +80,16 @@ func TestMappingKeepsEveryField(t *testing.T) {
 	require.Equal(t, bare, wire.DomainChange(viaJSON(t, wire.FromChange(bare))))
 }
 
-// TestPayloadsKeepVersion1 holds the JSON of every payload to testdata/v1.json, which is what the
-// histories of running tickets and the cache hold. It is never regenerated: a difference here is a
-// change of the wire format, which ticketflow's package comment says how to make instead.
-func TestPayloadsKeepVersion1(t *testing.T) {
-	golden, err := os.ReadFile("testdata/v1.json")
+// TestPayloadsStayCompatible holds the JSON of every payload to what the builds before wrote, which
+// is what the histories of running tickets and the cache hold: testdata has one file per change of
+// the payloads (v1.json, the first; then one for each set of fields added), each written once and
+// never regenerated. Today's payload of the same values must still write every name and value a
+// file holds, and each file must decode into today's types with no field left over. A difference
+// is a change of the wire format, which ticketflow's package comment says how to make instead.
+func TestPayloadsStayCompatible(t *testing.T) {
+	files, err := filepath.Glob("testdata/v1*.json")
 	require.NoError(t, err)
-	var want map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(golden, &want))
+	require.NotEmpty(t, files)
 	got := map[string]any{
 		"ticket":     wire.FromTicket(domainTicket),
 		"change":     wire.FromChange(domainChange),
@@ -90,20 +98,49 @@ func TestPayloadsKeepVersion1(t *testing.T) {
 		"policy":     wire.FromPolicy(domainPolicy),
 		"state":      wire.FromState(domainState),
 	}
-	require.Len(t, want, len(got))
-	for name, v := range got {
-		b, err := json.Marshal(v)
+	for _, file := range files {
+		golden, err := os.ReadFile(file)
 		require.NoError(t, err)
-		require.JSONEq(t, string(want[name]), string(b), "the %s payload", name)
+		var want map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(golden, &want))
+		require.Len(t, want, len(got), file)
+		for name, v := range got {
+			b, err := json.Marshal(v)
+			require.NoError(t, err)
+			var then, now any
+			require.NoError(t, json.Unmarshal(want[name], &then))
+			require.NoError(t, json.Unmarshal(b, &now))
+			requireWrites(t, then, now, file+": "+name)
 
-		// And what version 1 wrote decodes with no field left over.
-		back := reflect.New(reflect.TypeOf(v))
-		dec := json.NewDecoder(bytes.NewReader(want[name]))
-		dec.DisallowUnknownFields()
-		require.NoError(t, dec.Decode(back.Interface()), "the %s payload", name)
-		today := reflect.New(reflect.TypeOf(v))
-		require.NoError(t, json.Unmarshal(b, today.Interface()))
-		require.Equal(t, today.Elem().Interface(), back.Elem().Interface(), "the %s payload", name)
+			// And what that build wrote decodes with no field left over.
+			back := reflect.New(reflect.TypeOf(v))
+			dec := json.NewDecoder(bytes.NewReader(want[name]))
+			dec.DisallowUnknownFields()
+			require.NoError(t, dec.Decode(back.Interface()), "%s: the %s payload", file, name)
+		}
+	}
+}
+
+// requireWrites fails unless now, a decoded JSON value, holds every name and value of then.
+func requireWrites(t *testing.T, then, now any, path string) {
+	t.Helper()
+	switch then := then.(type) {
+	case map[string]any:
+		now, ok := now.(map[string]any)
+		require.True(t, ok, "%s is no longer an object", path)
+		for name, v := range then {
+			require.Contains(t, now, name, "%s.%s is no longer written", path, name)
+			requireWrites(t, v, now[name], path+"."+name)
+		}
+	case []any:
+		now, ok := now.([]any)
+		require.True(t, ok, "%s is no longer an array", path)
+		require.Len(t, now, len(then), path)
+		for i := range then {
+			requireWrites(t, then[i], now[i], fmt.Sprintf("%s[%d]", path, i))
+		}
+	default:
+		require.Equal(t, then, now, path)
 	}
 }
 

@@ -32,6 +32,7 @@ func newTicket(id string, version int64) ticket.Ticket {
 		Version:     version,
 		CreatedAt:   created,
 		UpdatedAt:   created.Add(time.Duration(version) * time.Minute),
+		Group:       ticket.DefaultGroup,
 	}
 }
 
@@ -71,6 +72,8 @@ func TestPutGetRoundTrip(t *testing.T) {
 		reason := "resolved by replacing the fuser"
 		tk.Status, tk.ClosedAt, tk.CloseReason = ticket.StatusClosed, &at, &reason
 		tk.EscalationLevel, tk.CommentsCount = 2, 5
+		tk.Group, tk.Assignee, tk.Tags, tk.InternalNotesCount = "billing", "bob@example.com", []string{"printer", "vip"}, 3
+		tk.FirstRespondedAt = &tk.CreatedAt
 		return tk
 	}()
 	unicode := newTicket(uuid.NewString(), 1)

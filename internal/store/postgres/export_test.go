@@ -9,3 +9,17 @@ func MigrateDown(dsn string) error {
 	defer closeMigrator(m)
 	return m.Down()
 }
+
+// MigrateTo migrates up or down to the version, so that tests can write rows of an older schema
+// and prove what the next migration makes of them.
+func MigrateTo(dsn string, version uint) error {
+	m, err := newMigrator(dsn)
+	if err != nil {
+		return err
+	}
+	defer closeMigrator(m)
+	return m.Migrate(version)
+}
+
+// ListTicketsQuery is the statement ListTickets runs, so that tests can ask for its plan.
+var ListTicketsQuery = listTicketsQuery

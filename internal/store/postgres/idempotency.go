@@ -141,13 +141,11 @@ HAVING count(*) > 0`, tid, requestID).Scan(&commentID)
 	}
 	ch := ticket.Change{Ticket: t}
 	if commentID != nil {
-		var c ticket.Comment
-		err := db.pool.QueryRow(ctx, `SELECT id, ticket_id, body, author, created_at FROM comments WHERE id = $1`, *commentID).
-			Scan(&c.ID, &c.TicketID, &c.Body, &c.Author, &c.CreatedAt)
+		rows, _ := db.pool.Query(ctx, `SELECT `+commentColumns+` FROM comments WHERE id = $1`, *commentID)
+		c, err := pgx.CollectOneRow(rows, scanComment)
 		if err != nil {
 			return ticket.Change{}, false, translate(ctx, err, "read comment %s", *commentID)
 		}
-		c.CreatedAt = c.CreatedAt.UTC()
 		ch.Comment = &c
 	}
 	return ch, true, nil

@@ -21,23 +21,32 @@ import (
 // one, and from a late copy of the lost one. A write repeated as it was has the same stamp and
 // changes nothing. created_at is written too: it is the same in every version of a ticket, except
 // when the lost task was the one that created it, and then the retry's creation is the one kept.
+//
+// The domain's nobody, an Assignee of "", is NULL in the row (see scanTicket for the way back).
 const upsertTicket = `
 INSERT INTO tickets (id, title, description, status, priority, requester, escalation_level,
-	comments_count, version, created_at, updated_at, closed_at, close_reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+	comments_count, version, created_at, updated_at, closed_at, close_reason,
+	group_name, assignee, tags, internal_notes_count, first_responded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+	$14, NULLIF($15, ''), $16, $17, $18)
 ON CONFLICT (id) DO UPDATE SET
-	title            = EXCLUDED.title,
-	description      = EXCLUDED.description,
-	status           = EXCLUDED.status,
-	priority         = EXCLUDED.priority,
-	requester        = EXCLUDED.requester,
-	escalation_level = EXCLUDED.escalation_level,
-	comments_count   = EXCLUDED.comments_count,
-	version          = EXCLUDED.version,
-	created_at       = EXCLUDED.created_at,
-	updated_at       = EXCLUDED.updated_at,
-	closed_at        = EXCLUDED.closed_at,
-	close_reason     = EXCLUDED.close_reason
+	title                = EXCLUDED.title,
+	description          = EXCLUDED.description,
+	status               = EXCLUDED.status,
+	priority             = EXCLUDED.priority,
+	requester            = EXCLUDED.requester,
+	escalation_level     = EXCLUDED.escalation_level,
+	comments_count       = EXCLUDED.comments_count,
+	version              = EXCLUDED.version,
+	created_at           = EXCLUDED.created_at,
+	updated_at           = EXCLUDED.updated_at,
+	closed_at            = EXCLUDED.closed_at,
+	close_reason         = EXCLUDED.close_reason,
+	group_name           = EXCLUDED.group_name,
+	assignee             = EXCLUDED.assignee,
+	tags                 = EXCLUDED.tags,
+	internal_notes_count = EXCLUDED.internal_notes_count,
+	first_responded_at   = EXCLUDED.first_responded_at
 WHERE tickets.version < EXCLUDED.version
    OR (tickets.version = EXCLUDED.version AND tickets.updated_at < EXCLUDED.updated_at)`
 
@@ -48,12 +57,13 @@ WHERE tickets.version < EXCLUDED.version
 // event in a task that was lost.
 const (
 	insertComment = `
-INSERT INTO comments (id, ticket_id, body, author, created_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO comments (id, ticket_id, body, author, created_at, visibility)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (id) DO UPDATE SET
 	body       = EXCLUDED.body,
 	author     = EXCLUDED.author,
-	created_at = EXCLUDED.created_at
+	created_at = EXCLUDED.created_at,
+	visibility = EXCLUDED.visibility
 WHERE comments.ticket_id = EXCLUDED.ticket_id AND comments.created_at < EXCLUDED.created_at`
 
 	insertEvent = `
@@ -90,11 +100,15 @@ func (db *DB) Persist(ctx context.Context, ch ticket.Change) error {
 	// round trip instead of three.
 	b := &pgx.Batch{}
 	t := ch.Ticket
+	tags := t.Tags
+	if tags == nil {
+		tags = []string{} // the column holds an array, never NULL; the domain's "none" is nil
+	}
 	b.Queue(upsertTicket, id, t.Title, t.Description, string(t.Status), string(t.Priority),
 		t.Requester, t.EscalationLevel, t.CommentsCount, t.Version, t.CreatedAt, t.UpdatedAt,
-		t.ClosedAt, t.CloseReason)
+		t.ClosedAt, t.CloseReason, t.Group, t.Assignee, tags, t.InternalNotesCount, t.FirstRespondedAt)
 	if c := ch.Comment; c != nil {
-		b.Queue(insertComment, commentID, id, c.Body, c.Author, c.CreatedAt)
+		b.Queue(insertComment, commentID, id, c.Body, c.Author, c.CreatedAt, string(c.Visibility))
 	}
 	for _, e := range ch.Events {
 		data := e.Data

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +13,10 @@ import (
 )
 
 const ticketColumns = `id, title, description, status, priority, requester, escalation_level,
-	comments_count, version, created_at, updated_at, closed_at, close_reason`
+	comments_count, version, created_at, updated_at, closed_at, close_reason,
+	group_name, coalesce(assignee, ''), tags, internal_notes_count, first_responded_at`
+
+const commentColumns = `id, ticket_id, body, author, created_at, visibility`
 
 // Ticket returns the ticket with the given ID, or a ticket.ENOTFOUND *ticket.Error when there
 // is none. An ID that is not a UUID names no ticket, so it is not found either.
@@ -34,9 +38,10 @@ func (db *DB) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
 	return t, nil
 }
 
-// ListTickets returns a page of tickets, newest first, of the filter's status and priority when
-// they are set. Pages are keyed on (created_at, id) rather than numbered, so that a ticket
-// created while a client pages through neither shifts nor repeats the pages that follow.
+// ListTickets returns a page of tickets, newest first, that meet every condition the filter sets:
+// its status, priority, requester, assignee (or nobody, with Unassigned), group, and every one of
+// its tags. Pages are keyed on (created_at, id) rather than numbered, so that a ticket created
+// while a client pages through neither shifts nor repeats the pages that follow.
 //
 // It returns a ticket.EINVALID *ticket.Error for a limit out of range or a cursor that is not
 // one of this listing's.
@@ -44,6 +49,21 @@ func (db *DB) ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page
 	if err := checkPageRequest(f.PageRequest, true); err != nil {
 		return ticket.Page[ticket.Ticket]{}, err
 	}
+	sql, args := listTicketsQuery(f)
+	rows, _ := db.pool.Query(ctx, sql, args...)
+	items, err := pgx.CollectRows(rows, scanTicket)
+	if err != nil {
+		return ticket.Page[ticket.Ticket]{}, translate(ctx, err, "list tickets")
+	}
+	return newPage(items, f.Limit, func(t ticket.Ticket) ticket.Cursor {
+		return ticket.Cursor{At: t.CreatedAt, ID: t.ID}
+	}), nil
+}
+
+// listTicketsQuery returns ListTickets' statement and its arguments. Each filter is an
+// equality on a column that leads one of the listing's indexes, the condition of a partial one
+// (assignee IS NULL), or the tags' @>, which their GIN index answers (see the migrations).
+func listTicketsQuery(f ticket.ListFilter) (string, []any) {
 	var q query
 	if f.Status != "" {
 		q.where("status = " + q.arg(string(f.Status)))
@@ -54,30 +74,38 @@ func (db *DB) ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page
 	if f.Requester != "" {
 		q.where("requester = " + q.arg(f.Requester))
 	}
+	if f.Assignee != "" {
+		q.where("assignee = " + q.arg(f.Assignee))
+	}
+	if f.Unassigned {
+		q.where("assignee IS NULL")
+	}
+	if f.Group != "" {
+		q.where("group_name = " + q.arg(f.Group))
+	}
+	if len(f.Tags) > 0 {
+		q.where("tags @> " + q.arg(f.Tags) + "::text[]")
+	}
 	if c := f.After; c != nil {
 		q.where("(created_at, id) < (" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
 	}
 	sql := `SELECT ` + ticketColumns + ` FROM tickets` + q.whereClause() +
 		` ORDER BY created_at DESC, id DESC LIMIT ` + q.arg(f.Limit+1)
-
-	rows, _ := db.pool.Query(ctx, sql, q.args...)
-	items, err := pgx.CollectRows(rows, scanTicket)
-	if err != nil {
-		return ticket.Page[ticket.Ticket]{}, translate(ctx, err, "list tickets")
-	}
-	return newPage(items, f.Limit, func(t ticket.Ticket) ticket.Cursor {
-		return ticket.Cursor{At: t.CreatedAt, ID: t.ID}
-	}), nil
+	return sql, q.args
 }
 
-// ListComments returns a page of the comments on a ticket, oldest first, keyed on
-// (created_at, id). It does not check that the ticket exists: the caller has done that already,
-// and an unknown ticket simply has no comments.
+// ListComments returns a page of the comments on a ticket that a reader of visibility upTo may
+// see, oldest first, keyed on (created_at, id): every comment for ticket.VisibilityInternal, the
+// public ones only for ticket.VisibilityPublic. It does not check that the ticket exists: the
+// caller has done that already, and an unknown ticket simply has no comments.
 //
-// It returns a ticket.EINVALID *ticket.Error for a limit out of range or a cursor that is not
-// one of this listing's.
-func (db *DB) ListComments(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error) {
+// It returns a ticket.EINVALID *ticket.Error for a limit out of range, a cursor that is not one
+// of this listing's, or a visibility that is neither.
+func (db *DB) ListComments(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Comment], error) {
 	if err := checkPageRequest(p, true); err != nil {
+		return ticket.Page[ticket.Comment]{}, err
+	}
+	if err := checkVisibility(upTo); err != nil {
 		return ticket.Page[ticket.Comment]{}, err
 	}
 	tid, ok := parseID(ticketID)
@@ -86,19 +114,17 @@ func (db *DB) ListComments(ctx context.Context, ticketID string, p ticket.PageRe
 	}
 	var q query
 	q.where("ticket_id = " + q.arg(tid))
+	if upTo == ticket.VisibilityPublic {
+		q.where("visibility = 'public'")
+	}
 	if c := p.After; c != nil {
 		q.where("(created_at, id) > (" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
 	}
-	sql := `SELECT id, ticket_id, body, author, created_at FROM comments` + q.whereClause() +
+	sql := `SELECT ` + commentColumns + ` FROM comments` + q.whereClause() +
 		` ORDER BY created_at, id LIMIT ` + q.arg(p.Limit+1)
 
 	rows, _ := db.pool.Query(ctx, sql, q.args...)
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ticket.Comment, error) {
-		var c ticket.Comment
-		err := row.Scan(&c.ID, &c.TicketID, &c.Body, &c.Author, &c.CreatedAt)
-		c.CreatedAt = c.CreatedAt.UTC()
-		return c, err
-	})
+	items, err := pgx.CollectRows(rows, scanComment)
 	if err != nil {
 		return ticket.Page[ticket.Comment]{}, translate(ctx, err, "list comments of ticket %s", tid)
 	}
@@ -107,13 +133,20 @@ func (db *DB) ListComments(ctx context.Context, ticketID string, p ticket.PageRe
 	}), nil
 }
 
-// ListEvents returns a page of a ticket's audit trail in the order it happened, keyed on seq. It
-// does not check that the ticket exists: the caller has done that already, and an unknown
-// ticket simply has no events.
+// ListEvents returns a page of a ticket's audit trail in the order it happened, keyed on seq, as
+// a reader of visibility upTo may see it: every event for ticket.VisibilityInternal; for
+// ticket.VisibilityPublic, all but those that record an internal note (data's visibility is
+// internal). Seq keeps its gaps where events were left out: it numbers the whole trail. It does
+// not check that the ticket exists: the caller has done that already, and an unknown ticket
+// simply has no events.
 //
-// It returns a ticket.EINVALID *ticket.Error for a limit out of range.
-func (db *DB) ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest) (ticket.Page[ticket.Event], error) {
+// It returns a ticket.EINVALID *ticket.Error for a limit out of range or a visibility that is
+// neither.
+func (db *DB) ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Event], error) {
 	if err := checkPageRequest(p, false); err != nil {
+		return ticket.Page[ticket.Event]{}, err
+	}
+	if err := checkVisibility(upTo); err != nil {
 		return ticket.Page[ticket.Event]{}, err
 	}
 	tid, ok := parseID(ticketID)
@@ -122,6 +155,10 @@ func (db *DB) ListEvents(ctx context.Context, ticketID string, p ticket.PageRequ
 	}
 	var q query
 	q.where("ticket_id = " + q.arg(tid))
+	if upTo == ticket.VisibilityPublic {
+		// IS DISTINCT FROM, not <>: most events have no visibility, and NULL <> 'internal' is NULL.
+		q.where("data->>'visibility' IS DISTINCT FROM 'internal'")
+	}
 	if c := p.After; c != nil {
 		q.where("seq > " + q.arg(c.Seq))
 	}
@@ -146,20 +183,40 @@ func (db *DB) ListEvents(ctx context.Context, ticketID string, p ticket.PageRequ
 	}), nil
 }
 
-// scanTicket reads a row of ticketColumns. pgx returns times in the local time zone; the domain
-// keeps them in UTC, so that a ticket read back equals the one that was written.
+// scanTicket reads a row of ticketColumns as the domain keeps a ticket, so that a ticket read
+// back equals the one that was written: times in UTC (pgx returns them in the local time zone),
+// nobody assigned as "" (NULL in the row), and no tags as nil (an empty array in the row).
 func scanTicket(row pgx.CollectableRow) (ticket.Ticket, error) {
 	var t ticket.Ticket
 	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.Status, &t.Priority, &t.Requester,
 		&t.EscalationLevel, &t.CommentsCount, &t.Version, &t.CreatedAt, &t.UpdatedAt,
-		&t.ClosedAt, &t.CloseReason)
+		&t.ClosedAt, &t.CloseReason, &t.Group, &t.Assignee, &t.Tags, &t.InternalNotesCount,
+		&t.FirstRespondedAt)
 	t.CreatedAt = t.CreatedAt.UTC()
 	t.UpdatedAt = t.UpdatedAt.UTC()
-	if t.ClosedAt != nil {
-		closedAt := t.ClosedAt.UTC()
-		t.ClosedAt = &closedAt
+	t.ClosedAt = utc(t.ClosedAt)
+	t.FirstRespondedAt = utc(t.FirstRespondedAt)
+	if len(t.Tags) == 0 {
+		t.Tags = nil
 	}
 	return t, err
+}
+
+// scanComment reads a row of commentColumns, its time in UTC.
+func scanComment(row pgx.CollectableRow) (ticket.Comment, error) {
+	var c ticket.Comment
+	err := row.Scan(&c.ID, &c.TicketID, &c.Body, &c.Author, &c.CreatedAt, &c.Visibility)
+	c.CreatedAt = c.CreatedAt.UTC()
+	return c, err
+}
+
+// utc returns the time that t points to in UTC, or nil for nil.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // checkPageRequest refuses what the caller should have refused already. keyedByTime says that
@@ -173,6 +230,16 @@ func checkPageRequest(p ticket.PageRequest, keyedByTime bool) error {
 		if _, ok := parseID(c.ID); !ok {
 			return ticket.Errorf(ticket.EINVALID, "%s", ticket.ErrBadCursor)
 		}
+	}
+	return nil
+}
+
+// checkVisibility refuses a reader's visibility that is neither public nor internal: a listing
+// must know what it may show, and guessing could show an internal note to a customer.
+func checkVisibility(upTo ticket.Visibility) error {
+	if upTo != ticket.VisibilityPublic && upTo != ticket.VisibilityInternal {
+		return ticket.Errorf(ticket.EINVALID, "visibility %q is neither %s nor %s", upTo,
+			ticket.VisibilityPublic, ticket.VisibilityInternal)
 	}
 	return nil
 }

@@ -183,6 +183,16 @@ func TestPersistInvalid(t *testing.T) {
 		{"unknown status", func(ch *ticket.Change) { ch.Ticket.Status = "pending" }},
 		{"unknown priority", func(ch *ticket.Change) { ch.Ticket.Priority = "whenever" }},
 		{"closed without a time", func(ch *ticket.Change) { ch.Ticket.Status = ticket.StatusClosed }},
+		{"no group", func(ch *ticket.Change) { ch.Ticket.Group = "" }},
+		{"too many tags", func(ch *ticket.Change) {
+			ch.Ticket.Tags = nil
+			for i := range ticket.MaxTags + 1 {
+				ch.Ticket.Tags = append(ch.Ticket.Tags, "tag"+strconv.Itoa(100+i))
+			}
+		}},
+		{"negative internal notes count", func(ch *ticket.Change) { ch.Ticket.InternalNotesCount = -1 }},
+		{"unknown visibility", func(ch *ticket.Change) { ch.Comment.Visibility = "secret" }},
+		{"no visibility", func(ch *ticket.Change) { ch.Comment.Visibility = "" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,7 +321,7 @@ func TestListComments(t *testing.T) {
 	for _, limit := range []int{1, 2, 5, ticket.MaxPageSize} {
 		t.Run("limit "+strconv.Itoa(limit), func(t *testing.T) {
 			got := collect(t, limit, len(want), func(after *ticket.Cursor) (ticket.Page[ticket.Comment], error) {
-				return db.ListComments(t.Context(), ch.Ticket.ID, ticket.PageRequest{Limit: limit, After: after})
+				return db.ListComments(t.Context(), ch.Ticket.ID, ticket.PageRequest{Limit: limit, After: after}, ticket.VisibilityInternal)
 			})
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got\n%+v\nwant\n%+v", got, want)
@@ -346,7 +356,7 @@ func TestListEvents(t *testing.T) {
 	for _, limit := range []int{1, 2, 5, ticket.MaxPageSize} {
 		t.Run("limit "+strconv.Itoa(limit), func(t *testing.T) {
 			got := collect(t, limit, len(want), func(after *ticket.Cursor) (ticket.Page[ticket.Event], error) {
-				return db.ListEvents(t.Context(), created.Ticket.ID, ticket.PageRequest{Limit: limit, After: after})
+				return db.ListEvents(t.Context(), created.Ticket.ID, ticket.PageRequest{Limit: limit, After: after}, ticket.VisibilityInternal)
 			})
 			equalEvents(t, got, want)
 		})
@@ -358,26 +368,28 @@ func TestListEmpty(t *testing.T) {
 	db := pgtest.New(t)
 	first := ticket.PageRequest{Limit: 10}
 	for _, id := range []string{newID(t), "not-a-uuid"} {
-		t.Run(id, func(t *testing.T) {
-			comments, err := db.ListComments(t.Context(), id, first)
-			if err != nil {
-				t.Fatal(err)
-			}
-			events, err := db.ListEvents(t.Context(), id, first)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tickets, err := db.ListTickets(t.Context(), ticket.ListFilter{PageRequest: first})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Empty, not nil: the API writes the items as [], never null.
-			if comments.Items == nil || len(comments.Items) != 0 || comments.Next != nil ||
-				events.Items == nil || len(events.Items) != 0 || events.Next != nil ||
-				tickets.Items == nil || len(tickets.Items) != 0 || tickets.Next != nil {
-				t.Errorf("empty listings %+v, %+v, %+v; want empty items and no next page", comments, events, tickets)
-			}
-		})
+		for _, upTo := range []ticket.Visibility{ticket.VisibilityPublic, ticket.VisibilityInternal} {
+			t.Run(id+"/"+string(upTo), func(t *testing.T) {
+				comments, err := db.ListComments(t.Context(), id, first, upTo)
+				if err != nil {
+					t.Fatal(err)
+				}
+				events, err := db.ListEvents(t.Context(), id, first, upTo)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tickets, err := db.ListTickets(t.Context(), ticket.ListFilter{PageRequest: first})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Empty, not nil: the API writes the items as [], never null.
+				if comments.Items == nil || len(comments.Items) != 0 || comments.Next != nil ||
+					events.Items == nil || len(events.Items) != 0 || events.Next != nil ||
+					tickets.Items == nil || len(tickets.Items) != 0 || tickets.Next != nil {
+					t.Errorf("empty listings %+v, %+v, %+v; want empty items and no next page", comments, events, tickets)
+				}
+			})
+		}
 	}
 }
 
@@ -397,7 +409,7 @@ func TestListBadRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, errTickets := db.ListTickets(t.Context(), ticket.ListFilter{PageRequest: tt.req})
-			_, errComments := db.ListComments(t.Context(), id, tt.req)
+			_, errComments := db.ListComments(t.Context(), id, tt.req, ticket.VisibilityPublic)
 			for _, err := range []error{errTickets, errComments} {
 				if code := ticket.ErrorCode(err); code != ticket.EINVALID {
 					t.Errorf("got error %v (code %q), want code %q", err, code, ticket.EINVALID)
@@ -489,9 +501,10 @@ func persist(t *testing.T, db *postgres.DB, ch ticket.Change) {
 	}
 }
 
+// allComments and allEvents return everything stored of a ticket, internal notes included.
 func allComments(t *testing.T, db *postgres.DB, id string) []ticket.Comment {
 	t.Helper()
-	page, err := db.ListComments(t.Context(), id, ticket.PageRequest{Limit: ticket.MaxPageSize})
+	page, err := db.ListComments(t.Context(), id, ticket.PageRequest{Limit: ticket.MaxPageSize}, ticket.VisibilityInternal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +513,7 @@ func allComments(t *testing.T, db *postgres.DB, id string) []ticket.Comment {
 
 func allEvents(t *testing.T, db *postgres.DB, id string) []ticket.Event {
 	t.Helper()
-	page, err := db.ListEvents(t.Context(), id, ticket.PageRequest{Limit: ticket.MaxPageSize})
+	page, err := db.ListEvents(t.Context(), id, ticket.PageRequest{Limit: ticket.MaxPageSize}, ticket.VisibilityInternal)
 	if err != nil {
 		t.Fatal(err)
 	}

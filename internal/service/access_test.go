@@ -1,0 +1,143 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ticketflow/ticketflow/internal/auth"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+)
+
+// What the fakes of tickets_test.go record of the changes and listings asked of them.
+
+func (w *fakeWorkflows) Create(_ context.Context, id string, n ticket.NewTicket, actor string) (ticket.Ticket, error) {
+	w.actor = actor
+	ch, err := ticket.Open(id, n, actor, ticketTime)
+	return ch.Ticket, err
+}
+
+func (w *fakeWorkflows) Change(_ context.Context, id string, cmd ticket.Command) (ticket.Change, error) {
+	w.changed = append(w.changed, cmd)
+	return ticket.Change{Ticket: *w.held}, nil
+}
+
+func (s *fakeStore) ListComments(_ context.Context, _ string, _ ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Comment], error) {
+	s.upTo = append(s.upTo, upTo)
+	return ticket.Page[ticket.Comment]{}, nil
+}
+
+func (s *fakeStore) ListEvents(_ context.Context, _ string, _ ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Event], error) {
+	s.upTo = append(s.upTo, upTo)
+	return ticket.Page[ticket.Event]{}, nil
+}
+
+// ticketTime is when the fake workflows open tickets.
+var ticketTime = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// The keys of these tests: agents with and without a subject, and alice, a customer.
+var (
+	dana  = auth.Principal{Name: "agent-7", Role: auth.RoleAgent, Subject: "dana@example.com"}
+	bare  = auth.Principal{Name: "agent-8", Role: auth.RoleAgent}
+	alice = auth.Principal{Name: "alice", Role: auth.RoleCustomer, Subject: "alice@example.com"}
+)
+
+const alicesTicket = "0193b7c2-0000-7000-8000-000000000002"
+
+// accessService returns a Service that holds one ticket of alice's.
+func accessService() (*Service, *fakeStore, *fakeWorkflows) {
+	held := &ticket.Ticket{ID: alicesTicket, Requester: "alice@example.com", Status: ticket.StatusOpen, Version: 1}
+	st, wf := &fakeStore{held: held}, &fakeWorkflows{held: held}
+	return New(wf, st, &fakeCache{}, slog.New(slog.DiscardHandler)), st, wf
+}
+
+// TestInternalNotesAreNotForCustomers checks that a customer reads the conversation without its
+// internal notes, and every other key the whole of it.
+func TestInternalNotesAreNotForCustomers(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		by   auth.Principal
+		want ticket.Visibility
+	}{
+		{alice, ticket.VisibilityPublic},
+		{dana, ticket.VisibilityInternal},
+		{auth.Principal{Name: "bot", Role: auth.RoleAutomation}, ticket.VisibilityInternal},
+		{auth.Principal{Name: "root", Role: auth.RoleAdmin}, ticket.VisibilityInternal},
+	} {
+		s, st, _ := accessService()
+		if _, err := s.ListComments(ctx, tc.by, alicesTicket, ticket.PageRequest{Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ListEvents(ctx, tc.by, alicesTicket, ticket.PageRequest{Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.upTo) != 2 || st.upTo[0] != tc.want || st.upTo[1] != tc.want {
+			t.Errorf("%s lists up to %v, want %s", tc.by.Role, st.upTo, tc.want)
+		}
+	}
+	s, st, _ := accessService()
+	bob := auth.Principal{Name: "bob", Role: auth.RoleCustomer, Subject: "bob@example.com"}
+	if _, err := s.ListEvents(ctx, bob, alicesTicket, ticket.PageRequest{Limit: 10}); ticket.ErrorCode(err) != ticket.ENOTFOUND || len(st.upTo) != 0 {
+		t.Errorf("another customer's events: %v, listed %v; want not found, nothing listed", err, st.upTo)
+	}
+}
+
+// TestCustomerChanges checks what a customer may not ask, and that it is refused before the
+// ticket's workflow hears of it.
+func TestCustomerChanges(t *testing.T) {
+	ctx := context.Background()
+	s, _, wf := accessService()
+	note := ticket.Command{Action: ticket.ActionComment, Comment: "between us", Visibility: ticket.VisibilityInternal}
+	if _, err := s.ChangeTicket(ctx, alice, alicesTicket, note, IDs{}); ticket.ErrorCode(err) != ticket.EFORBIDDEN {
+		t.Errorf("a customer's internal note: %v, want forbidden", err)
+	}
+	if len(wf.changed) != 0 {
+		t.Errorf("the workflow was sent %v", wf.changed)
+	}
+	public := ticket.Command{Action: ticket.ActionComment, Comment: "hello", Visibility: ticket.VisibilityPublic}
+	if _, err := s.ChangeTicket(ctx, alice, alicesTicket, public, IDs{}); err != nil {
+		t.Errorf("a customer's public comment: %v", err)
+	}
+	if _, err := s.ChangeTicket(ctx, dana, alicesTicket, note, IDs{}); err != nil {
+		t.Errorf("an agent's internal note: %v", err)
+	}
+
+	for _, n := range []ticket.NewTicket{
+		{Title: "mine", Assignee: "dana@example.com"},
+		{Title: "mine", Tags: []string{"vip"}},
+	} {
+		if _, err := s.CreateTicket(ctx, alice, n, IDs{}); ticket.ErrorCode(err) != ticket.EFORBIDDEN {
+			t.Errorf("a customer opens %+v: %v, want forbidden", n, err)
+		}
+	}
+	tk, err := s.CreateTicket(ctx, alice, ticket.NewTicket{Title: "mine", Group: "billing", Assignee: "  "}, IDs{})
+	if err != nil || tk.Group != "billing" || tk.Requester != alice.Subject {
+		t.Errorf("a customer opens a ticket for a group: %+v, %v", tk, err)
+	}
+}
+
+// TestActors checks that a change is recorded as the key's holder: its subject when it has one,
+// else its name; a customer's as the key's name, written as its requester.
+func TestActors(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		by           auth.Principal
+		actor, wrote string
+	}{
+		{dana, "dana@example.com", ""},
+		{bare, "agent-8", ""},
+		{alice, "alice", "alice@example.com"},
+	} {
+		s, _, wf := accessService()
+		if _, err := s.ChangeTicket(ctx, tc.by, alicesTicket, ticket.Command{Action: ticket.ActionComment, Comment: "hi"}, IDs{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := wf.changed[0]; got.Actor != tc.actor || got.Author != tc.wrote {
+			t.Errorf("%s: actor %q author %q, want %q and %q", tc.by.Name, got.Actor, got.Author, tc.actor, tc.wrote)
+		}
+		if _, err := s.CreateTicket(ctx, tc.by, ticket.NewTicket{Title: "t"}, IDs{}); err != nil || wf.actor != tc.actor {
+			t.Errorf("%s opened a ticket as %q (%v), want %q", tc.by.Name, wf.actor, err, tc.actor)
+		}
+	}
+}
