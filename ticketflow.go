@@ -134,6 +134,12 @@ type Ticket struct {
 	Tags               []string   `json:"tags,omitempty"`
 	InternalNotesCount int        `json:"internal_notes_count,omitempty"`
 	FirstRespondedAt   *time.Time `json:"first_responded_at,omitempty"`
+	// FirstResponseDueAt is when the first-response SLA escalates the ticket next, AutoCloseAt
+	// when the ticket closes by itself: the timer the workflow holds; nil while none runs.
+	FirstResponseDueAt *time.Time `json:"first_response_due_at,omitempty"`
+	AutoCloseAt        *time.Time `json:"auto_close_at,omitempty"`
+	// SLABreachedAt is when the first-response SLA first escalated the ticket.
+	SLABreachedAt *time.Time `json:"sla_breached_at,omitempty"`
 }
 
 // TicketComment is a comment on a ticket.

@@ -52,7 +52,7 @@ func (f *fixture) persist(t *testing.T, changes ...ticket.Change) {
 func history(t *testing.T) []ticket.Change {
 	t.Helper()
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	state, created, err := ticket.Start(uuid.NewString(), ticket.NewTicket{Title: "Printer on fire"}, "alice", now)
+	state, created, err := ticket.Start(uuid.NewString(), ticket.NewTicket{Title: "Printer on fire"}, "alice", ticket.Policy{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ const defaultRunLimit = 1000
 
 // restore takes up the ticket where the previous run left it.
 func (s *ticketState) restore(st ticket.State) {
+	st.Policy = s.policy
 	s.state, s.ticket = st, st.Ticket
 }
 

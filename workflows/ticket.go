@@ -190,7 +190,7 @@ func TicketWorkflow(ctx workflow.Context, in Input) (ticketflow.Ticket, error) {
 
 // create opens the ticket, persists it, and only then makes it the workflow's.
 func (s *ticketState) create(ctx workflow.Context) error {
-	state, created, err := ticket.Start(s.in.TicketID, s.in.New.Domain(), s.in.Actor, workflow.Now(ctx))
+	state, created, err := ticket.Start(s.in.TicketID, s.in.New.Domain(), s.in.Actor, s.policy, workflow.Now(ctx))
 	if err != nil {
 		return toApplicationError(err)
 	}
@@ -410,7 +410,7 @@ func (s *ticketState) apply(ctx workflow.Context, batch []*request) error {
 		case r.tick:
 			s.tickQueued = false
 			var due bool
-			if ch, due = s.state.Fire(s.policy, now); !due {
+			if ch, due = s.state.Fire(now); !due {
 				continue
 			}
 		default:

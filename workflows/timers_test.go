@@ -396,3 +396,50 @@ func TestTimerKeptWhileDeadlineMovesLater(t *testing.T) {
 	require.Equal(t, []time.Duration{8 * time.Hour, 7*day + time.Minute - 8*time.Hour, 3*day - time.Minute}, timers.started)
 	require.Equal(t, 3, timers.fired)
 }
+
+// TestDueTimesAreTheTimers checks that what the ticket shows as its due times is the deadline of
+// the timer the workflow holds: each persisted change's first_response_due_at or auto_close_at is
+// when the next timer was armed to fire, and the escalations fell due exactly then.
+func TestDueTimesAreTheTimers(t *testing.T) {
+	h := newHarness(t)
+	h.in.Policy = wire.FromPolicy(policy)
+	h.until = 10 * day
+	timers := h.logTimers()
+	h.sendAt(20*time.Hour, update(ticket.ActionAnswer, ticket.Command{Actor: agent}))
+	h.run()
+	final := h.requireCompleted()
+
+	changes := h.rec.changes()
+	requireTrail(t, changes)
+	// created, escalated at 8h and 16h, answered at 20h, closed by the auto-close 7 days later.
+	require.Len(t, changes, 5)
+	var due []time.Time
+	for _, ch := range changes[:4] {
+		tk := ch.Ticket
+		switch tk.Status {
+		case ticket.StatusOpen:
+			require.Nil(t, tk.AutoCloseAt)
+			require.NotNil(t, tk.FirstResponseDueAt, "v%d", tk.Version)
+			due = append(due, *tk.FirstResponseDueAt)
+		default:
+			require.Nil(t, tk.FirstResponseDueAt)
+			require.NotNil(t, tk.AutoCloseAt)
+			require.Equal(t, tk.UpdatedAt.Add(7*day), *tk.AutoCloseAt)
+			due = append(due, *tk.AutoCloseAt)
+		}
+	}
+	require.Equal(t, []time.Time{start.Add(8 * time.Hour), start.Add(16 * time.Hour), start.Add(24 * time.Hour),
+		start.Add(20*time.Hour + 7*day)}, due)
+	require.Equal(t, due[0], changes[1].Ticket.UpdatedAt, "the first escalation fell due when the ticket said")
+	require.Equal(t, due[1], changes[2].Ticket.UpdatedAt, "and the second")
+	require.Equal(t, due[3], changes[4].Ticket.UpdatedAt, "and the auto-close")
+	require.Equal(t, start.Add(8*time.Hour), *changes[1].Ticket.SLABreachedAt)
+	closed := changes[4].Ticket
+	require.Equal(t, closed, final)
+	require.Nil(t, closed.FirstResponseDueAt)
+	require.Nil(t, closed.AutoCloseAt)
+	// Each timer fires at a deadline the ticket showed: at 8h, 16h, then 24h (armed at 16h for the
+	// third escalation, and kept past the answer at 20h since it fires before the auto-close; its
+	// tick finds nothing due), then at 20h + 7 days, armed at 24h.
+	require.Equal(t, []time.Duration{8 * time.Hour, 8 * time.Hour, 8 * time.Hour, 7*day - 4*time.Hour}, timers.started)
+}

@@ -673,6 +673,84 @@ func (e Visibility) Valid() bool {
 	}
 }
 
+// Defines values for BreachedFilter.
+const (
+	BreachedFilterTrue BreachedFilter = "true"
+)
+
+// Valid indicates whether the value is a known member of the BreachedFilter enum.
+func (e BreachedFilter) Valid() bool {
+	switch e {
+	case BreachedFilterTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Sort.
+const (
+	SortCreatedAt      Sort = "created_at"
+	SortMinusCreatedAt Sort = "-created_at"
+	SortMinusUpdatedAt Sort = "-updated_at"
+	SortUpdatedAt      Sort = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the Sort enum.
+func (e Sort) Valid() bool {
+	switch e {
+	case SortCreatedAt:
+		return true
+	case SortMinusCreatedAt:
+		return true
+	case SortMinusUpdatedAt:
+		return true
+	case SortUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListTicketsParamsBreached.
+const (
+	ListTicketsParamsBreachedTrue ListTicketsParamsBreached = "true"
+)
+
+// Valid indicates whether the value is a known member of the ListTicketsParamsBreached enum.
+func (e ListTicketsParamsBreached) Valid() bool {
+	switch e {
+	case ListTicketsParamsBreachedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListTicketsParamsSort.
+const (
+	ListTicketsParamsSortCreatedAt      ListTicketsParamsSort = "created_at"
+	ListTicketsParamsSortMinusCreatedAt ListTicketsParamsSort = "-created_at"
+	ListTicketsParamsSortMinusUpdatedAt ListTicketsParamsSort = "-updated_at"
+	ListTicketsParamsSortUpdatedAt      ListTicketsParamsSort = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListTicketsParamsSort enum.
+func (e ListTicketsParamsSort) Valid() bool {
+	switch e {
+	case ListTicketsParamsSortCreatedAt:
+		return true
+	case ListTicketsParamsSortMinusCreatedAt:
+		return true
+	case ListTicketsParamsSortMinusUpdatedAt:
+		return true
+	case ListTicketsParamsSortUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
 // AnswerRequest An answer, optionally with a comment added in the same change.
 type AnswerRequest struct {
 	// Comment A comment added with the change: up to 20000 characters after trimming; empty adds none.
@@ -1122,6 +1200,9 @@ type Ticket struct {
 	// Assignee Who works the ticket; null while nobody does.
 	Assignee *string `json:"assignee"`
 
+	// AutoCloseAt While the ticket is `answered` or `awaiting` and auto-close is on, when it closes by itself with the `close_reason` `timeout`: the auto-close period after its last change (`updated_at`), so that every change, a comment included, puts it off. Null otherwise.
+	AutoCloseAt *time.Time `json:"auto_close_at"`
+
 	// CloseReason The reason given on close; null when none was.
 	CloseReason *string `json:"close_reason"`
 
@@ -1144,6 +1225,9 @@ type Ticket struct {
 
 	// FirstRespondedAt When the ticket was first answered; null until it is.
 	FirstRespondedAt *time.Time `json:"first_responded_at"`
+
+	// FirstResponseDueAt While the ticket is `open` and its first-response SLA has escalations left, when the SLA escalates it next: the SLA of its priority after it was opened, and one more such period after each escalation that the SLA made. Null otherwise: once it is answered, awaiting or closed, once the SLA has escalated it as often as it may, or when its priority has no SLA.
+	FirstResponseDueAt *time.Time `json:"first_response_due_at"`
 
 	// Group The team a ticket is queued for: 1 to 100 characters after trimming, on one line.
 	Group Group              `json:"group"`
@@ -1336,8 +1420,20 @@ type Visibility string
 // AssigneeFilter defines model for AssigneeFilter.
 type AssigneeFilter = string
 
+// BreachedFilter defines model for BreachedFilter.
+type BreachedFilter string
+
+// CreatedAfterFilter defines model for CreatedAfterFilter.
+type CreatedAfterFilter = time.Time
+
+// CreatedBeforeFilter defines model for CreatedBeforeFilter.
+type CreatedBeforeFilter = time.Time
+
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// EscalatedFilter defines model for EscalatedFilter.
+type EscalatedFilter = bool
 
 // GroupFilter The team a ticket is queued for: 1 to 100 characters after trimming, on one line.
 type GroupFilter = Group
@@ -1360,6 +1456,12 @@ type PriorityFilter = Priority
 // RequestId defines model for RequestId.
 type RequestId = string
 
+// RequesterFilter defines model for RequesterFilter.
+type RequesterFilter = string
+
+// Sort defines model for Sort.
+type Sort string
+
 // StatusFilter Where a ticket stands in its lifecycle. A ticket starts `open`; `closed` is final.
 type StatusFilter = Status
 
@@ -1368,6 +1470,9 @@ type TagFilter = []string
 
 // TicketId defines model for TicketId.
 type TicketId = openapi_types.UUID
+
+// UpdatedAfterFilter defines model for UpdatedAfterFilter.
+type UpdatedAfterFilter = time.Time
 
 // BadRequest defines model for BadRequest.
 type BadRequest = BadRequestProblem
@@ -1492,15 +1597,42 @@ type ListTicketsParams struct {
 	// Tag Only tickets with this tag, trimmed and lower-cased as tags are kept. It may be repeated: then only tickets with every one of them (`?tag=printer&tag=vip`). A value that is not a valid tag is `400`.
 	Tag *TagFilter `form:"tag,omitempty" json:"tag,omitempty"`
 
+	// Requester Only tickets of this requester, trimmed, up to 320 characters. A customer key lists its own tickets only: with its own requester, or none, it gets them; with another's, an empty page.
+	Requester *RequesterFilter `form:"requester,omitempty" json:"requester,omitempty"`
+
+	// Escalated `true`: only tickets escalated at least once (an `escalation_level` above 0), by a key or by the SLA; `false`: only tickets never escalated. Any other value is `400`.
+	Escalated *EscalatedFilter `form:"escalated,omitempty" json:"escalated,omitempty"`
+
+	// Breached `true`: only tickets that missed their first-response SLA: open with their `first_response_due_at` passed, or escalated by the SLA at some time, which stays a breach once they are answered or closed. It takes no other value: `false` is `400`; leave it out to list tickets whether they breached or not.
+	Breached *ListTicketsParamsBreached `form:"breached,omitempty" json:"breached,omitempty"`
+
+	// CreatedAfter Only tickets opened after this time, not at it: RFC 3339 with any offset, such as `2026-11-26T10:00:00Z` (a `+` of an offset is `%2B` in a query string). Anything else is `400`.
+	CreatedAfter *CreatedAfterFilter `form:"created_after,omitempty" json:"created_after,omitempty"`
+
+	// CreatedBefore Only tickets opened before this time, not at it: RFC 3339 as for `created_after`, and later than `created_after` when both are given (`400` otherwise, as no ticket could be opened in between).
+	CreatedBefore *CreatedBeforeFilter `form:"created_before,omitempty" json:"created_before,omitempty"`
+
+	// UpdatedAfter Only tickets whose last change (`updated_at`) is after this time, not at it: RFC 3339 as for `created_after`.
+	UpdatedAfter *UpdatedAfterFilter `form:"updated_after,omitempty" json:"updated_after,omitempty"`
+
+	// Sort The order of the listing: by when the tickets were opened (`created_at`) or last changed (`updated_at`), oldest first, or newest first with a leading `-`; tickets of the same time in the order of their IDs, the same way. Any other value is `400`. A cursor continues only the order that made it.
+	Sort *ListTicketsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
 	// Limit The most items a page holds.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket and filters, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
+	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
 	XRequestId *RequestId `json:"X-Request-Id,omitempty"`
 }
+
+// ListTicketsParamsBreached defines parameters for ListTickets.
+type ListTicketsParamsBreached string
+
+// ListTicketsParamsSort defines parameters for ListTickets.
+type ListTicketsParamsSort string
 
 // CreateTicketParams defines parameters for CreateTicket.
 type CreateTicketParams struct {
@@ -1573,7 +1705,7 @@ type ListCommentsParams struct {
 	// Limit The most items a page holds.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket and filters, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
+	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
@@ -1609,7 +1741,7 @@ type ListEventsParams struct {
 	// Limit The most items a page holds.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket and filters, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
+	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
@@ -2041,7 +2173,7 @@ type ClientInterface interface {
 
 	// ListTickets List tickets
 	//
-	// Lists tickets newest first, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+	// Lists tickets newest first, or in the order that `sort` names, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags, a requester, whether they were escalated, whether they breached their first-response SLA, and bounds on when they were opened and last changed. A customer key lists only its own tickets. Pages are keyed, not numbered: a ticket opened (or, in an order by `updated_at`, changed) while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 	//
 	// Corresponds with GET /api/v1/tickets (the `ListTickets` operationId).
 	ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2375,7 +2507,7 @@ func (c *Client) RevokeKey(ctx context.Context, id string, params *RevokeKeyPara
 
 // ListTickets List tickets
 //
-// Lists tickets newest first, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+// Lists tickets newest first, or in the order that `sort` names, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags, a requester, whether they were escalated, whether they breached their first-response SLA, and bounds on when they were opened and last changed. A customer key lists only its own tickets. Pages are keyed, not numbered: a ticket opened (or, in an order by `updated_at`, changed) while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 //
 // Corresponds with GET /api/v1/tickets (the `ListTickets` operationId).
 func (c *Client) ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3267,6 +3399,90 @@ func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Requ
 		if params.Tag != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tag", *params.Tag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Requester != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "requester", *params.Requester, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Escalated != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "escalated", *params.Escalated, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Breached != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "breached", *params.Breached, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CreatedAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "created_after", *params.CreatedAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CreatedBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "created_before", *params.CreatedBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_after", *params.UpdatedAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4448,7 +4664,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListTicketsWithResponse List tickets
 	//
-	// Lists tickets newest first, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+	// Lists tickets newest first, or in the order that `sort` names, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags, a requester, whether they were escalated, whether they breached their first-response SLA, and bounds on when they were opened and last changed. A customer key lists only its own tickets. Pages are keyed, not numbered: a ticket opened (or, in an order by `updated_at`, changed) while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8354,7 +8570,7 @@ func (c *ClientWithResponses) RevokeKeyWithResponse(ctx context.Context, id stri
 
 // ListTicketsWithResponse List tickets
 //
-// Lists tickets newest first, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags. Pages are keyed, not numbered: a ticket opened while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+// Lists tickets newest first, or in the order that `sort` names, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags, a requester, whether they were escalated, whether they breached their first-response SLA, and bounds on when they were opened and last changed. A customer key lists only its own tickets. Pages are keyed, not numbered: a ticket opened (or, in an order by `updated_at`, changed) while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -279,7 +279,8 @@ func TestValidateResponseRefuses(t *testing.T) {
 	ticketJSON := `{"id":"` + id + `","title":"t","description":"","status":"open","priority":"normal","requester":"",` +
 		`"escalation_level":0,"comments_count":0,"version":1,"created_at":"2026-11-26T10:00:00.123456Z",` +
 		`"updated_at":"2026-11-26T10:00:00.123456Z","closed_at":null,"close_reason":null,"group":"support",` +
-		`"assignee":null,"tags":[],"internal_notes_count":0,"first_responded_at":null}`
+		`"assignee":null,"tags":[],"internal_notes_count":0,"first_responded_at":null,"first_response_due_at":null,` +
+		`"auto_close_at":null}`
 	jsonHeader := func(kv ...string) http.Header {
 		h := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "X-Request-Id": {"r1"}}
 		for i := 0; i+1 < len(kv); i += 2 {

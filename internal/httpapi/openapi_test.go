@@ -449,6 +449,7 @@ func TestOpenAPIMatchesTheDomain(t *testing.T) {
 		{"#/components/schemas/AssignRequest/properties/assignee/maxLength", ticket.MaxPersonLen},
 		{"#/components/schemas/AssignRequest/properties/group/maxLength", ticket.MaxGroupLen},
 		{"#/components/parameters/AssigneeFilter/schema/maxLength", ticket.MaxPersonLen},
+		{"#/components/parameters/RequesterFilter/schema/maxLength", ticket.MaxPersonLen},
 		{"#/components/parameters/TagFilter/schema/maxItems", ticket.MaxTags},
 		{"#/components/parameters/TagFilter/schema/items/maxLength", ticket.MaxTagLen},
 	}
@@ -468,6 +469,8 @@ func TestOpenAPIMatchesTheDomain(t *testing.T) {
 			ticket.EventStatusChanged, ticket.EventEscalated, ticket.EventTransitionRejected, ticket.EventAssigned,
 			ticket.EventTagsChanged})},
 		{"#/components/schemas/Visibility/enum", stringsOf([]ticket.Visibility{ticket.VisibilityPublic, ticket.VisibilityInternal})},
+		{"#/components/parameters/Sort/schema/enum", stringsOf([]ticket.Sort{ticket.SortNewest, ticket.SortOldest,
+			ticket.SortRecentUpdates, ticket.SortOldUpdates})},
 	}
 	for _, e := range enums {
 		if got := doc.strings(t, e.pointer); !slices.Equal(got, e.want) {
@@ -482,6 +485,14 @@ func TestOpenAPIMatchesTheDomain(t *testing.T) {
 	}
 	if got := fmt.Sprint(doc.at(t, "#/components/schemas/NewComment/properties/visibility/default")); got != string(ticket.VisibilityPublic) {
 		t.Errorf("the default visibility is %s, the code says %s", got, ticket.VisibilityPublic)
+	}
+	if def, _ := ticket.ParseSort(""); fmt.Sprint(doc.at(t, "#/components/parameters/Sort/schema/default")) != string(def) {
+		t.Errorf("the default sort is %v, the code says %s", doc.at(t, "#/components/parameters/Sort/schema/default"), def)
+	}
+	for _, sort := range doc.strings(t, "#/components/parameters/Sort/schema/enum") {
+		if _, ok := ticket.ParseSort(sort); !ok {
+			t.Errorf("the sort %s is not one of the code's", sort)
+		}
 	}
 	// What the view leaves out for a customer cannot be required.
 	for _, name := range doc.strings(t, "#/components/schemas/Ticket/required") {
@@ -581,7 +592,8 @@ func TestOpenAPISchemasCompile(t *testing.T) {
 	good := `{"id":"0193a0f4-7b1c-7c3e-9a2b-6f1d2e3c4b5a","title":"t","description":"","status":"open","priority":"normal",
 		"requester":"","escalation_level":0,"comments_count":0,"version":1,"created_at":"2026-11-26T10:00:00.123456Z",
 		"updated_at":"2026-11-26T10:00:00.123456Z","closed_at":null,"close_reason":null,"group":"support","assignee":null,
-		"tags":[],"internal_notes_count":0,"first_responded_at":null}`
+		"tags":[],"internal_notes_count":0,"first_responded_at":null,"first_response_due_at":"2026-11-27T10:00:00.123456Z",
+		"auto_close_at":null}`
 	for _, tc := range []struct {
 		name, body string
 		valid      bool
@@ -598,6 +610,11 @@ func TestOpenAPISchemasCompile(t *testing.T) {
 		{"a time that is not UTC", strings.Replace(good, `.123456Z"`, `.123456+01:00"`, 1), false},
 		{"a field too many", strings.Replace(good, `"title"`, `"secret":1,"title"`, 1), false},
 		{"a field missing", strings.Replace(good, `"closed_at":null,`, ``, 1), false},
+		{"a ticket with no timer", strings.Replace(good, `"2026-11-27T10:00:00.123456Z"`, `null`, 1), true},
+		{"an auto-close time", strings.Replace(good, `"auto_close_at":null`, `"auto_close_at":"2026-12-03T10:00:00.000000Z"`, 1), true},
+		{"a due time without microseconds", strings.Replace(good, `"2026-11-27T10:00:00.123456Z"`, `"2026-11-27T10:00:00Z"`, 1), false},
+		{"no due time at all", strings.Replace(good, `,"first_response_due_at":"2026-11-27T10:00:00.123456Z"`, ``, 1), false},
+		{"when the SLA breached", strings.Replace(good, `"auto_close_at":null`, `"auto_close_at":null,"sla_breached_at":null`, 1), false},
 	} {
 		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(tc.body))
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -78,26 +79,13 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// A cursor continues only the listing it came from: these filters, seen by this requester.
-	var requester string
+	// A cursor continues only the listing it came from: these filters and this order, seen by
+	// this requester.
+	var seenBy string
 	if p.Role == auth.RoleCustomer {
-		requester = p.Subject
+		seenBy = p.Subject
 	}
-	scope := fmt.Sprintf("tickets status=%s priority=%s requester=%q", f.Status, f.Priority, requester)
-	// The filters that came later join the scope only when they are set, so that the cursors made
-	// before them still continue the listings that they belong to.
-	if f.Assignee != "" {
-		scope += fmt.Sprintf(" assignee=%q", f.Assignee)
-	}
-	if f.Unassigned {
-		scope += " unassigned"
-	}
-	if f.Group != "" {
-		scope += fmt.Sprintf(" group=%q", f.Group)
-	}
-	if len(f.Tags) > 0 {
-		scope += fmt.Sprintf(" tags=%q", f.Tags)
-	}
+	scope := ticketsScope(f, seenBy)
 	if f.PageRequest, err = s.pageRequest(r, scope); err != nil {
 		return err
 	}
@@ -109,14 +97,56 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// ticketsScope is the scope that binds the cursors of a listing of tickets (cursor.go): its
+// filters and its order, and the requester that a customer's listing is seen by ("" for any other
+// key). Every value is the one that listFilter normalized, so that two spellings of one listing
+// (tag=VIP and tag=vip, an offset and its UTC time, no sort and the default one) share cursors.
+func ticketsScope(f ticket.ListFilter, seenBy string) string {
+	// The requester in this first part is who sees the listing, as it was before the requester
+	// filter existed; the filter is requested_by below.
+	var b strings.Builder
+	fmt.Fprintf(&b, "tickets status=%s priority=%s requester=%q", f.Status, f.Priority, seenBy)
+	// The filters and the order that came later join the scope only when they are set (or not the
+	// default), so that the cursors made before them still continue the listings they belong to.
+	join := func(set bool, format string, args ...any) {
+		if set {
+			b.WriteByte(' ')
+			fmt.Fprintf(&b, format, args...)
+		}
+	}
+	join(f.Assignee != "", "assignee=%q", f.Assignee)
+	join(f.Unassigned, "unassigned")
+	join(f.Group != "", "group=%q", f.Group)
+	join(len(f.Tags) > 0, "tags=%q", f.Tags)
+	join(f.Requester != "", "requested_by=%q", f.Requester)
+	join(f.Escalated != nil, "escalated=%t", f.Escalated != nil && *f.Escalated)
+	join(f.Breached, "breached")
+	for _, bound := range timeBounds(&f) {
+		join(!bound.at.IsZero(), "%s=%s", bound.param, bound.at.Format(time.RFC3339Nano))
+	}
+	join(f.Sort != ticket.SortNewest, "sort=%s", f.Sort)
+	return b.String()
+}
+
 // Values of the assignee filter that name no person.
 const (
 	assigneeMe   = "me"   // the caller
 	assigneeNone = "none" // nobody: the tickets that nobody works
 )
 
-// listFilter reads the filters of GET /tickets, as by asks them; a value that no ticket could
-// match is refused, like a malformed one, rather than answered with an empty listing.
+// timeBound is one of the filter's bounds on a ticket's times, with the query parameter that sets it.
+type timeBound struct {
+	param string
+	at    *time.Time
+}
+
+// timeBounds returns the bounds of f on its tickets' times, in the order the scope names them.
+func timeBounds(f *ticket.ListFilter) []timeBound {
+	return []timeBound{{"created_after", &f.CreatedAfter}, {"created_before", &f.CreatedBefore}, {"updated_after", &f.UpdatedAfter}}
+}
+
+// listFilter reads the filters and the order of GET /tickets, as by asks them; a value that no
+// ticket could match is refused, like a malformed one, rather than answered with an empty listing.
 func listFilter(q url.Values, by auth.Principal) (ticket.ListFilter, error) {
 	var f ticket.ListFilter
 	var err error
@@ -131,22 +161,21 @@ func listFilter(q url.Values, by auth.Principal) (ticket.ListFilter, error) {
 		}
 	}
 	switch v := strings.TrimSpace(q.Get("assignee")); v {
-	case "":
 	case assigneeMe:
 		f.Assignee = by.Identity()
 	case assigneeNone:
 		f.Unassigned = true
 	default:
-		if bad := ticket.CheckText("assignee", v, 1, ticket.MaxPersonLen, false); bad != nil {
-			return f, requestError(codeBadRequest, "assignee %s", bad.Message)
+		if f.Assignee, err = textFilter(q, "assignee", ticket.MaxPersonLen); err != nil {
+			return f, err
 		}
-		f.Assignee = v
 	}
-	if v := strings.TrimSpace(q.Get("group")); v != "" {
-		if bad := ticket.CheckText("group", v, 1, ticket.MaxGroupLen, false); bad != nil {
-			return f, requestError(codeBadRequest, "group %s", bad.Message)
-		}
-		f.Group = v
+	if f.Group, err = textFilter(q, "group", ticket.MaxGroupLen); err != nil {
+		return f, err
+	}
+	// A customer's listing holds only their own tickets whatever this says (the service sees to it).
+	if f.Requester, err = textFilter(q, "requester", ticket.MaxPersonLen); err != nil {
+		return f, err
 	}
 	for _, v := range q["tag"] {
 		if tag := ticket.NormalizeTag(v); tag != "" {
@@ -159,7 +188,57 @@ func listFilter(q url.Values, by auth.Principal) (ticket.ListFilter, error) {
 	if bad := ticket.ErrorFields((ticket.Command{Action: ticket.ActionTags, AddTags: f.Tags}).Validate()); len(bad) > 0 {
 		return f, requestError(codeBadRequest, "tag: %s", bad[0].Message)
 	}
+	switch v := q.Get("escalated"); v {
+	case "":
+	case "true", "false":
+		escalated := v == "true"
+		f.Escalated = &escalated
+	default:
+		return f, requestError(codeBadRequest, "escalated must be true or false, not %q", v)
+	}
+	switch v := q.Get("breached"); v {
+	case "":
+	case "true":
+		f.Breached = true
+	default:
+		// The tickets that did not breach are no listing of this API's.
+		return f, requestError(codeBadRequest, "breached takes only true, not %q; leave it out to list every ticket", v)
+	}
+	for _, bound := range timeBounds(&f) {
+		v := q.Get(bound.param)
+		if v == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return f, requestError(codeBadRequest,
+				"%s must be an RFC 3339 time such as 2026-11-26T10:00:00Z, not %q (a + in its offset is %%2B in a query string)", bound.param, v)
+		}
+		*bound.at = at.UTC()
+	}
+	if !f.CreatedAfter.IsZero() && !f.CreatedBefore.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore) {
+		return f, requestError(codeBadRequest, "created_after must be before created_before: no ticket is created in between")
+	}
+	sort, ok := ticket.ParseSort(q.Get("sort"))
+	if !ok {
+		return f, requestError(codeBadRequest, "sort must be one of %s, %s, %s, %s, not %q",
+			ticket.SortNewest, ticket.SortOldest, ticket.SortRecentUpdates, ticket.SortOldUpdates, q.Get("sort"))
+	}
+	f.Sort = sort
 	return f, nil
+}
+
+// textFilter returns the query parameter name trimmed, "" when it is not given, and refuses a
+// value that no ticket's field of up to maxLen characters could hold.
+func textFilter(q url.Values, name string, maxLen int) (string, error) {
+	v := strings.TrimSpace(q.Get(name))
+	if v == "" {
+		return "", nil
+	}
+	if bad := ticket.CheckText(name, v, 1, maxLen, false); bad != nil {
+		return "", requestError(codeBadRequest, "%s %s", name, bad.Message)
+	}
+	return v, nil
 }
 
 // commentRequest is the body of POST /tickets/{id}/comments.

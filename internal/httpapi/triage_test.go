@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -155,9 +157,11 @@ func TestListFilters(t *testing.T) {
 		}
 		return strings.Join(q, "&")
 	}
+	yes, no := true, false
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		key, query string
-		want       ticket.ListFilter // its PageRequest is not compared
+		want       ticket.ListFilter // its PageRequest is not compared; no Sort is the default
 		bad        bool
 	}{
 		{"dana", "assignee=me", ticket.ListFilter{Assignee: "dana@example.com"}, false},
@@ -172,6 +176,39 @@ func TestListFilters(t *testing.T) {
 		{"eli", "group=" + strings.Repeat("g", 101), ticket.ListFilter{}, true},
 		{"eli", "assignee=" + url.QueryEscape("evil\x1b[2J"), ticket.ListFilter{}, true},
 		{"eli", "assignee=" + strings.Repeat("a", 321), ticket.ListFilter{}, true},
+		{"eli", "requester=%20bob%40example.com%20", ticket.ListFilter{Requester: "bob@example.com"}, false},
+		{"eli", "requester=%20", ticket.ListFilter{}, false},
+		{"eli", "requester=" + strings.Repeat("r", 321), ticket.ListFilter{}, true},
+		{"eli", "requester=a%0Ab", ticket.ListFilter{}, true},
+		{"eli", "escalated=true", ticket.ListFilter{Escalated: &yes}, false},
+		{"eli", "escalated=false", ticket.ListFilter{Escalated: &no}, false},
+		{"eli", "escalated=1", ticket.ListFilter{}, true},
+		{"eli", "escalated=TRUE", ticket.ListFilter{}, true},
+		{"eli", "breached=true", ticket.ListFilter{Breached: true}, false},
+		{"eli", "breached=false", ticket.ListFilter{}, true},
+		{"eli", "breached=yes", ticket.ListFilter{}, true},
+		{"eli", "created_after=2026-11-26T10:00:00Z", ticket.ListFilter{CreatedAfter: at}, false},
+		{"eli", "created_after=2026-11-26T11:00:00%2B01:00", ticket.ListFilter{CreatedAfter: at}, false},
+		{"eli", "created_before=2026-11-26T10:00:00.5Z&updated_after=2026-11-26T09:59:59.000001Z",
+			ticket.ListFilter{CreatedBefore: at.Add(500 * time.Millisecond), UpdatedAfter: at.Add(-999999 * time.Microsecond)}, false},
+		{"eli", "created_after=2026-11-26T09:00:00Z&created_before=2026-11-26T10:00:00Z",
+			ticket.ListFilter{CreatedAfter: at.Add(-time.Hour), CreatedBefore: at}, false},
+		{"eli", "created_after=2026-11-26T10:00:00Z&created_before=2026-11-26T10:00:00Z", ticket.ListFilter{}, true},
+		{"eli", "created_after=2026-11-26T11:00:00Z&created_before=2026-11-26T10:00:00Z", ticket.ListFilter{}, true},
+		{"eli", "created_after=2026-11-26T11:00:00+01:00", ticket.ListFilter{}, true}, // the + is a space
+		{"eli", "created_after=2026-11-26", ticket.ListFilter{}, true},
+		{"eli", "created_before=yesterday", ticket.ListFilter{}, true},
+		{"eli", "updated_after=2026-11-26T25:00:00Z", ticket.ListFilter{}, true},
+		{"eli", "sort=-created_at", ticket.ListFilter{Sort: ticket.SortNewest}, false},
+		{"eli", "sort=created_at", ticket.ListFilter{Sort: ticket.SortOldest}, false},
+		{"eli", "sort=-updated_at", ticket.ListFilter{Sort: ticket.SortRecentUpdates}, false},
+		{"eli", "sort=updated_at", ticket.ListFilter{Sort: ticket.SortOldUpdates}, false},
+		{"eli", "sort=title", ticket.ListFilter{}, true},
+		{"eli", "sort=CREATED_AT", ticket.ListFilter{}, true},
+		{"eli", "sort=%2Bcreated_at", ticket.ListFilter{}, true},
+		{"dana", "assignee=me&requester=bob%40example.com&escalated=false&breached=true&updated_after=2026-11-26T10:00:00Z&sort=updated_at&status=open",
+			ticket.ListFilter{Assignee: "dana@example.com", Requester: "bob@example.com", Escalated: &no, Breached: true,
+				UpdatedAfter: at, Sort: ticket.SortOldUpdates, Status: ticket.StatusOpen}, false},
 	}
 	for _, tc := range tests {
 		srv, svc := newTriageServer()
@@ -191,8 +228,8 @@ func TestListFilters(t *testing.T) {
 		if strings.HasPrefix(tc.query, "tag=t0") {
 			continue // only that it is taken
 		}
-		if got.Assignee != tc.want.Assignee || got.Unassigned != tc.want.Unassigned || got.Group != tc.want.Group ||
-			got.Status != tc.want.Status || !slices.Equal(got.Tags, tc.want.Tags) {
+		tc.want.Sort = cmp.Or(tc.want.Sort, ticket.SortNewest)
+		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: filter %+v, want %+v", tc.query, got, tc.want)
 		}
 	}
@@ -235,6 +272,26 @@ func TestCursorsBoundToFilters(t *testing.T) {
 		{"me, by me", "dana", "assignee=me", "dana", "assignee=me", true},
 		{"me, by someone else", "dana", "assignee=me", "eli", "assignee=me", false},
 		{"me, then by my name", "dana", "assignee=me", "eli", "assignee=dana%40example.com", true},
+		{"the same requester", "eli", "requester=bob%40example.com", "dana", "requester=%20bob%40example.com", true},
+		{"another requester", "eli", "requester=bob%40example.com", "eli", "requester=carol%40example.com", false},
+		{"requester dropped", "eli", "requester=bob%40example.com", "eli", "", false},
+		{"a customer's own, then an agent's of that requester", "alice", "", "eli", "requester=alice%40example.com", false},
+		{"escalated", "eli", "escalated=true", "eli", "escalated=true", true},
+		{"escalated, then not", "eli", "escalated=true", "eli", "escalated=false", false},
+		{"never escalated, then anything", "eli", "escalated=false", "eli", "", false},
+		{"breached", "eli", "breached=true", "eli", "breached=true", true},
+		{"breached, then anything", "eli", "breached=true", "eli", "", false},
+		{"the same instant in another offset", "eli", "created_after=2026-11-26T10:00:00Z", "eli", "created_after=2026-11-26T11:00:00%2B01:00", true},
+		{"another instant", "eli", "created_after=2026-11-26T10:00:00Z", "eli", "created_after=2026-11-26T10:00:00.000001Z", false},
+		{"after, then before", "eli", "created_after=2026-11-26T10:00:00Z", "eli", "created_before=2026-11-26T10:00:00Z", false},
+		{"created before, then anything", "eli", "created_before=2026-11-26T10:00:00Z", "eli", "", false},
+		{"updated after, then created after", "eli", "updated_after=2026-11-26T10:00:00Z", "eli", "created_after=2026-11-26T10:00:00Z", false},
+		{"the same order", "eli", "sort=created_at", "eli", "sort=created_at", true},
+		{"oldest first, then newest", "eli", "sort=created_at", "eli", "", false},
+		{"by update, then the other way", "eli", "sort=-updated_at", "eli", "sort=updated_at", false},
+		{"by update, then by creation", "eli", "sort=updated_at", "eli", "sort=created_at", false},
+		{"the default order, named", "eli", "sort=-created_at", "eli", "", true},
+		{"the default order, then named", "eli", "", "eli", "sort=-created_at", true},
 	}
 	for _, tc := range tests {
 		cursor := cursorOf(tc.madeBy, tc.made)
@@ -243,9 +300,15 @@ func TestCursorsBoundToFilters(t *testing.T) {
 			t.Errorf("%s: status %d, want ok=%v: %s", tc.name, w.Code, tc.ok, w.Body)
 		}
 	}
-	old := srv.cursors.encode(`tickets status=open priority= requester=""`, &ticket.Cursor{At: time.Now(), ID: triageTicket})
-	if w := srv.send("GET", "/api/v1/tickets?status=open&cursor="+url.QueryEscape(*old), "eli", ""); w.Code != http.StatusOK {
-		t.Errorf("a cursor made before the new filters: status %d: %s", w.Code, w.Body)
+	for query, scope := range map[string]string{
+		"status=open": `tickets status=open priority= requester=""`,
+		"":            `tickets status= priority= requester=""`,
+		"tag=vip":     `tickets status= priority= requester="" tags=["vip"]`,
+	} {
+		old := srv.cursors.encode(scope, &ticket.Cursor{At: time.Now(), ID: triageTicket})
+		if w := srv.send("GET", "/api/v1/tickets?"+query+"&cursor="+url.QueryEscape(*old), "eli", ""); w.Code != http.StatusOK {
+			t.Errorf("?%s: a cursor made before the new filters: status %d: %s", query, w.Code, w.Body)
+		}
 	}
 }
 
@@ -285,6 +348,31 @@ func TestTicketViewByRole(t *testing.T) {
 	if agent["assignee"] != "dana@example.com" || agent["group"] != "hardware" || fmt.Sprint(agent["tags"]) != "[vip]" ||
 		agent["first_responded_at"] != "2026-11-26T11:00:00.000000Z" {
 		t.Errorf("an agent's view: %v", agent)
+	}
+
+	// The due times are null while no timer runs, and shown to every key while one does; when
+	// the SLA escalated the ticket is not.
+	for _, name := range []string{"first_response_due_at", "auto_close_at"} {
+		if v, ok := agent[name]; !ok || v != nil {
+			t.Errorf("a ticket with no timer: %s = %v (there: %v), want null", name, v, ok)
+		}
+	}
+	due, closes := at.Add(2*time.Hour), at.Add(3*time.Hour)
+	tk.FirstResponseDueAt, tk.AutoCloseAt, tk.SLABreachedAt = &due, &closes, &due
+	for _, by := range []string{"eli", "alice"} {
+		view := fields(auth.PrincipalOf(triageKeys[by]), tk)
+		if view["first_response_due_at"] != "2026-11-26T12:00:00.000000Z" || view["auto_close_at"] != "2026-11-26T13:00:00.000000Z" {
+			t.Errorf("%s's view of the due times: %v, %v", by, view["first_response_due_at"], view["auto_close_at"])
+		}
+		for name := range view {
+			if strings.Contains(name, "breach") {
+				t.Errorf("%s's view shows %s", by, name)
+			}
+		}
+	}
+	if back := viewTicket(tk, auth.PrincipalOf(triageKeys["eli"])).Domain(); !back.FirstResponseDueAt.Equal(due) ||
+		!back.AutoCloseAt.Equal(closes) || back.SLABreachedAt != nil {
+		t.Errorf("the view's ticket: due %v, closes %v, breached %v", back.FirstResponseDueAt, back.AutoCloseAt, back.SLABreachedAt)
 	}
 	c := viewComment(ticket.Comment{ID: "c", Body: "b"}, auth.PrincipalOf(triageKeys["eli"]))
 	if c.Visibility != ticket.VisibilityPublic {

@@ -37,6 +37,12 @@ type Ticket struct {
 	// nothing of internal notes, not even that there are some.
 	InternalNotesCount *int       `json:"internal_notes_count,omitempty"`
 	FirstRespondedAt   *time.Time `json:"first_responded_at"`
+	// FirstResponseDueAt is when the first-response SLA escalates the open ticket next, and
+	// AutoCloseAt when the answered or awaiting ticket closes by itself: the timer the ticket's
+	// workflow holds, nil while none runs. When the SLA first escalated the ticket is not shown:
+	// clients ask for it with the listing's breached filter.
+	FirstResponseDueAt *time.Time `json:"first_response_due_at"`
+	AutoCloseAt        *time.Time `json:"auto_close_at"`
 }
 
 // viewTicket shows t to by, who may see it (the service checked).
@@ -48,6 +54,7 @@ func viewTicket(t ticket.Ticket, by auth.Principal) Ticket {
 		CloseReason: t.CloseReason,
 		// A ticket from before groups is in the default one.
 		Group: cmp.Or(t.Group, ticket.DefaultGroup), Tags: slices.Clone(t.Tags), FirstRespondedAt: t.FirstRespondedAt,
+		FirstResponseDueAt: t.FirstResponseDueAt, AutoCloseAt: t.AutoCloseAt,
 	}
 	if t.Assignee != "" {
 		v.Assignee = &t.Assignee
@@ -59,14 +66,16 @@ func viewTicket(t ticket.Ticket, by auth.Principal) Ticket {
 }
 
 // Domain returns the ticket that the view shows, for the Go programs that hold what the API
-// answered to what the system holds (the system tests, the fault suite). What the view left out,
-// the count of internal notes of a customer's view, is 0.
+// answered to what the system holds (the system tests, the fault suite). What the view left out
+// is zero: the count of internal notes of a customer's view, and when the SLA first escalated the
+// ticket (SLABreachedAt, nil).
 func (t Ticket) Domain() ticket.Ticket {
 	d := ticket.Ticket{
 		ID: t.ID, Title: t.Title, Description: t.Description, Status: t.Status, Priority: t.Priority,
 		Requester: t.Requester, EscalationLevel: t.EscalationLevel, CommentsCount: t.CommentsCount,
 		Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ClosedAt: t.ClosedAt,
 		CloseReason: t.CloseReason, Group: t.Group, Tags: slices.Clone(t.Tags), FirstRespondedAt: t.FirstRespondedAt,
+		FirstResponseDueAt: t.FirstResponseDueAt, AutoCloseAt: t.AutoCloseAt,
 	}
 	if t.Assignee != nil {
 		d.Assignee = *t.Assignee
@@ -142,12 +151,15 @@ func (t Ticket) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(struct {
 		plainTicket
-		CreatedAt        micros   `json:"created_at"`
-		UpdatedAt        micros   `json:"updated_at"`
-		ClosedAt         *micros  `json:"closed_at"`
-		FirstRespondedAt *micros  `json:"first_responded_at"`
-		Tags             []string `json:"tags"`
-	}{plainTicket(t), micros(t.CreatedAt), micros(t.UpdatedAt), (*micros)(t.ClosedAt), (*micros)(t.FirstRespondedAt), tags})
+		CreatedAt          micros   `json:"created_at"`
+		UpdatedAt          micros   `json:"updated_at"`
+		ClosedAt           *micros  `json:"closed_at"`
+		FirstRespondedAt   *micros  `json:"first_responded_at"`
+		FirstResponseDueAt *micros  `json:"first_response_due_at"`
+		AutoCloseAt        *micros  `json:"auto_close_at"`
+		Tags               []string `json:"tags"`
+	}{plainTicket(t), micros(t.CreatedAt), micros(t.UpdatedAt), (*micros)(t.ClosedAt), (*micros)(t.FirstRespondedAt),
+		(*micros)(t.FirstResponseDueAt), (*micros)(t.AutoCloseAt), tags})
 }
 
 // MarshalJSON encodes the comment with its time in microseconds.

@@ -33,7 +33,8 @@ func TestTimesHaveSixDigits(t *testing.T) {
 		closed := at.Add(time.Hour)
 		reason := "resolved"
 		tk := httpapi.Ticket{ID: "0193a0f4-0000-7000-8000-000000000001", Title: "t", Status: ticket.StatusClosed, Priority: ticket.PriorityNormal,
-			Version: 2, CreatedAt: at, UpdatedAt: closed, ClosedAt: &closed, CloseReason: &reason}
+			Version: 2, CreatedAt: at, UpdatedAt: closed, ClosedAt: &closed, CloseReason: &reason,
+			FirstRespondedAt: &at, FirstResponseDueAt: &at, AutoCloseAt: &closed}
 		c := httpapi.Comment{ID: "c", TicketID: "0193a0f4-0000-7000-8000-000000000001", Body: "b", Author: "a", CreatedAt: at}
 		e := httpapi.Event{Seq: 1, Type: ticket.EventCreated, Actor: "a", Data: map[string]any{}, At: at}
 		ch := views{Ticket: tk, Comment: &c, Events: []httpapi.Event{e}}
@@ -68,8 +69,8 @@ func TestTimesHaveSixDigits(t *testing.T) {
 			}
 		}
 		walk("", fields)
-		if times != 5 {
-			t.Errorf("found %d times in %s, want 5", times, b)
+		if times != 8 {
+			t.Errorf("found %d times in %s, want 8", times, b)
 		}
 
 		var back views
@@ -77,12 +78,15 @@ func TestTimesHaveSixDigits(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !back.Ticket.CreatedAt.Equal(at) || !back.Ticket.ClosedAt.Equal(closed) || !back.Comment.CreatedAt.Equal(at) ||
+			!back.Ticket.FirstResponseDueAt.Equal(at) || !back.Ticket.AutoCloseAt.Equal(closed) ||
 			!back.Events[0].At.Equal(at) || back.Ticket.Title != "t" || back.Events[0].Seq != 1 {
 			t.Errorf("read back %+v", back)
 		}
 	}
 	b, err := json.Marshal(httpapi.Ticket{})
-	if err != nil || !strings.Contains(string(b), `"closed_at":null`) {
-		t.Errorf("open ticket: %s, %v; want closed_at null", b, err)
+	for _, field := range []string{"closed_at", "first_responded_at", "first_response_due_at", "auto_close_at"} {
+		if err != nil || !strings.Contains(string(b), `"`+field+`":null`) {
+			t.Errorf("open ticket: %s, %v; want %s null", b, err, field)
+		}
 	}
 }

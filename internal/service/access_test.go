@@ -23,6 +23,11 @@ func (w *fakeWorkflows) Change(_ context.Context, id string, cmd ticket.Command)
 	return ticket.Change{Ticket: *w.held}, nil
 }
 
+func (s *fakeStore) ListTickets(_ context.Context, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error) {
+	s.listed = append(s.listed, f)
+	return ticket.Page[ticket.Ticket]{Items: []ticket.Ticket{*s.held}}, nil
+}
+
 func (s *fakeStore) ListComments(_ context.Context, _ string, _ ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Comment], error) {
 	s.upTo = append(s.upTo, upTo)
 	return ticket.Page[ticket.Comment]{}, nil
@@ -138,6 +143,41 @@ func TestActors(t *testing.T) {
 		}
 		if _, err := s.CreateTicket(ctx, tc.by, ticket.NewTicket{Title: "t"}, IDs{}); err != nil || wf.actor != tc.actor {
 			t.Errorf("%s opened a ticket as %q (%v), want %q", tc.by.Name, wf.actor, err, tc.actor)
+		}
+	}
+}
+
+// TestCustomerListings checks whose tickets a listing holds: a customer's, their own whatever
+// requester it names, and none of another's, without asking the store; an agent's, the
+// requester it names, or everyone's.
+func TestCustomerListings(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		by        auth.Principal
+		requester string
+		want      string // the requester the store is asked for; "-" when it is not asked
+	}{
+		{"a customer's listing", alice, "", alice.Subject},
+		{"a customer's own tickets", alice, alice.Subject, alice.Subject},
+		{"another's tickets, to a customer", alice, "bob@example.com", "-"},
+		{"an agent's listing", dana, "", ""},
+		{"an agent's listing of a requester", dana, "bob@example.com", "bob@example.com"},
+	} {
+		s, st, _ := accessService()
+		f := ticket.ListFilter{Requester: tc.requester, Group: "hardware", PageRequest: ticket.PageRequest{Limit: 10}}
+		page, err := s.ListTickets(ctx, tc.by, f)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.want == "-" {
+			if len(st.listed) != 0 || len(page.Items) != 0 || page.Next != nil {
+				t.Errorf("%s: asked the store %+v, answered %+v; want an empty page", tc.name, st.listed, page)
+			}
+			continue
+		}
+		if len(st.listed) != 1 || st.listed[0].Requester != tc.want || st.listed[0].Group != "hardware" {
+			t.Errorf("%s: asked the store %+v, want requester %q and the rest of the filter", tc.name, st.listed, tc.want)
 		}
 	}
 }

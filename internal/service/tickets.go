@@ -142,10 +142,15 @@ func (s *Service) read(ctx context.Context, id string) (ticket.Ticket, error) {
 // workflowReadTimeout bounds the read of a ticket from its workflow when PostgreSQL cannot answer.
 const workflowReadTimeout = time.Second
 
-// ListTickets returns a page of the tickets that by may see.
+// ListTickets returns a page of the tickets that by may see, with every condition of f. To a
+// customer other requesters' tickets do not exist: their listing is of their own tickets, and
+// one that asks for another requester's is empty, as it would be if they had none.
 func (s *Service) ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error) {
 	if by.Role == auth.RoleCustomer {
-		f.Requester = by.Subject // to a customer, other requesters' tickets do not exist
+		if f.Requester != "" && f.Requester != by.Subject {
+			return ticket.Page[ticket.Ticket]{}, nil
+		}
+		f.Requester = by.Subject
 	}
 	return s.store.ListTickets(ctx, f)
 }

@@ -20,9 +20,10 @@ type (
 	}
 	fakeStore struct {
 		Store
-		held *ticket.Ticket
-		err  error
-		upTo []ticket.Visibility // of each listing of comments or events
+		held   *ticket.Ticket
+		err    error
+		upTo   []ticket.Visibility // of each listing of comments or events
+		listed []ticket.ListFilter // of each listing of tickets
 	}
 	fakeWorkflows struct {
 		Workflows

@@ -201,10 +201,8 @@ func (t Ticket) Apply(c Command, now time.Time) (Change, error) {
 	next := t
 	// The change's ticket shares nothing with t, which its caller goes on holding.
 	next.Tags = slices.Clone(t.Tags)
-	if t.FirstRespondedAt != nil {
-		first := *t.FirstRespondedAt
-		next.FirstRespondedAt = &first
-	}
+	next.FirstRespondedAt, next.FirstResponseDueAt = cloneTime(t.FirstRespondedAt), cloneTime(t.FirstResponseDueAt)
+	next.AutoCloseAt, next.SLABreachedAt = cloneTime(t.AutoCloseAt), cloneTime(t.SLABreachedAt)
 	var ch Change
 
 	switch event := (Event{Actor: actor, At: now}); c.Action {
@@ -245,6 +243,12 @@ func (t Ticket) Apply(c Command, now time.Time) (Change, error) {
 		if to == StatusAnswered && next.FirstRespondedAt == nil {
 			first := now
 			next.FirstRespondedAt = &first
+		}
+		if due := t.FirstResponseDueAt; due != nil && !now.Before(*due) && next.SLABreachedAt == nil {
+			// Moved on from open after its first response was due, before the SLA's timer got to
+			// it: the SLA was missed all the same.
+			breached := *due
+			next.SLABreachedAt = &breached
 		}
 		data := map[string]any{}
 		if to == StatusClosed {
@@ -294,4 +298,13 @@ func (t Ticket) Reject(c Command, refusal error, now time.Time) Change {
 		ev.Data["reason"] = reason
 	}
 	return Change{Ticket: t, Events: []Event{ev}}
+}
+
+// cloneTime returns a copy of *p, or nil.
+func cloneTime(p *time.Time) *time.Time {
+	if p == nil {
+		return nil
+	}
+	at := *p
+	return &at
 }

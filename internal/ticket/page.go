@@ -72,6 +72,37 @@ type ListFilter struct {
 	Unassigned bool     // only the tickets that nobody works
 	Group      string   // "" for any
 	Tags       []string // normalized; the ticket has every one
+	// Escalated, when set, keeps the tickets escalated at least once (true) or never (false).
+	Escalated *bool
+	// Breached keeps the tickets whose first-response SLA was missed: open past their
+	// FirstResponseDueAt, or escalated by the SLA (SLABreachedAt set).
+	Breached bool
+	// CreatedAfter, CreatedBefore and UpdatedAfter bound the times when set (non-zero).
+	CreatedAfter, CreatedBefore, UpdatedAfter time.Time
+	// Sort orders the page; "" is SortNewest.
+	Sort Sort
+}
+
+// Sort is an order of a listing of tickets. Cursors are keyed on its column, then the ID.
+type Sort string
+
+// The orders of GET /tickets' sort.
+const (
+	SortNewest        Sort = "-created_at" // the default
+	SortOldest        Sort = "created_at"
+	SortRecentUpdates Sort = "-updated_at"
+	SortOldUpdates    Sort = "updated_at"
+)
+
+// ParseSort returns the Sort named by s; "" is SortNewest.
+func ParseSort(s string) (Sort, bool) {
+	switch Sort(s) {
+	case "", SortNewest:
+		return SortNewest, true
+	case SortOldest, SortRecentUpdates, SortOldUpdates:
+		return Sort(s), true
+	}
+	return "", false
 }
 
 // Page is one page of a listing and where the next starts, nil on the last page.

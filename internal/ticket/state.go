@@ -20,17 +20,21 @@ type State struct {
 	Timers  TimerState
 	// Requests are the IDs of the latest requests applied, oldest first.
 	Requests []string
+	// Policy is the ticket's timers, which the due times on the ticket follow. The workflow gives
+	// it from its input, which carries it across continue-as-new too.
+	Policy Policy
 
 	seen map[string]bool // the set of Requests, built on first use
 }
 
-// Start opens a ticket, as Open does, and returns its state and the change that created it.
-func Start(id string, n NewTicket, actor string, now time.Time) (State, Change, error) {
+// Start opens a ticket with the timers of p, as Open does, and returns its state and the change
+// that created it.
+func Start(id string, n NewTicket, actor string, p Policy, now time.Time) (State, Change, error) {
 	ch, err := Open(id, n, actor, now)
 	if err != nil {
 		return State{}, Change{}, err
 	}
-	var s State
+	s := State{Policy: p}
 	s.record(&ch)
 	return s, ch, nil
 }
@@ -72,11 +76,11 @@ func (s *State) Reject(c Command, refusal error, now time.Time) Change {
 	return ch
 }
 
-// Fire applies the timer that has fallen due under p at now, if one has, and returns its change.
-// The timer fired for the ticket as it was when the timer was set; the changes applied since may
-// have moved its deadline or ended it, so it is decided here, not when it was set.
-func (s *State) Fire(p Policy, now time.Time) (Change, bool) {
-	d, due := p.Due(s.Ticket, s.Timers, now)
+// Fire applies the timer that has fallen due at now, if one has, and returns its change. The
+// timer fired for the ticket as it was when the timer was set; the changes applied since may have
+// moved its deadline or ended it, so it is decided here, not when it was set.
+func (s *State) Fire(now time.Time) (Change, bool) {
+	d, due := s.Policy.Due(s.Ticket, s.Timers, now)
 	if !due {
 		return Change{}, false
 	}
@@ -85,16 +89,38 @@ func (s *State) Fire(p Policy, now time.Time) (Change, bool) {
 		return Change{}, false // never: Policy.Next gives only deadlines whose change applies
 	}
 	s.Timers = s.Timers.After(d)
+	if d.Timer == TimerFirstResponse && ch.Ticket.SLABreachedAt == nil {
+		breached := ch.Ticket.UpdatedAt
+		ch.Ticket.SLABreachedAt = &breached
+	}
+	s.stamp(&ch) // the timers moved on: so does the next deadline
 	return ch, true
 }
 
-// record numbers the change's events after the last one and makes its ticket the state's.
+// record numbers the change's events after the last one, stamps its ticket with its due times,
+// and makes it the state's.
 func (s *State) record(ch *Change) {
 	for i := range ch.Events {
 		s.LastSeq++
 		ch.Events[i].Seq = s.LastSeq
 	}
-	s.Ticket = ch.Ticket
+	s.stamp(ch)
+}
+
+// stamp sets the change's due times from the deadline its ticket's timer has now, and makes its
+// ticket the state's.
+func (s *State) stamp(ch *Change) {
+	t := &ch.Ticket
+	t.FirstResponseDueAt, t.AutoCloseAt = nil, nil
+	if d, ok := s.Policy.Next(*t, s.Timers); ok {
+		at := d.At
+		if d.Timer == TimerFirstResponse {
+			t.FirstResponseDueAt = &at
+		} else {
+			t.AutoCloseAt = &at
+		}
+	}
+	s.Ticket = *t
 }
 
 func (s *State) remember(id string) {

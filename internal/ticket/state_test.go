@@ -13,7 +13,7 @@ import (
 
 func started(t *testing.T) ticket.State {
 	t.Helper()
-	s, ch, err := ticket.Start(ticketID, ticket.NewTicket{Title: "Printer on fire"}, actor, rawNow)
+	s, ch, err := ticket.Start(ticketID, ticket.NewTicket{Title: "Printer on fire"}, actor, ticket.Policy{}, rawNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,16 +119,75 @@ func TestStateFire(t *testing.T) {
 	p := ticket.Policy{FirstResponseSLA: map[ticket.Priority]time.Duration{ticket.PriorityNormal: time.Hour},
 		MaxSLAEscalations: 1}
 	s := started(t)
-	if _, due := s.Fire(p, now.Add(59*time.Minute)); due {
+	s.Policy = p
+	if _, due := s.Fire(now.Add(59 * time.Minute)); due {
 		t.Fatal("fired before the deadline")
 	}
-	ch, due := s.Fire(p, now.Add(time.Hour))
+	ch, due := s.Fire(now.Add(time.Hour))
 	if !due || ch.Events[0].Type != ticket.EventEscalated || ch.Events[0].Seq != 2 ||
 		s.Timers.SLAEscalations != 1 || s.Ticket.EscalationLevel != 1 {
 		t.Fatalf("fire: due %v, change %+v, timers %+v", due, ch, s.Timers)
 	}
-	if _, due := s.Fire(p, now.Add(3*time.Hour)); due {
+	if at := ch.Ticket.SLABreachedAt; at == nil || !at.Equal(now.Add(time.Hour)) {
+		t.Fatalf("SLABreachedAt %v, want when the SLA escalated", at)
+	}
+	if ch.Ticket.FirstResponseDueAt != nil || ch.Ticket.AutoCloseAt != nil {
+		t.Fatalf("due times %v, %v after the last escalation the SLA allows, want none",
+			ch.Ticket.FirstResponseDueAt, ch.Ticket.AutoCloseAt)
+	}
+	if _, due := s.Fire(now.Add(3 * time.Hour)); due {
 		t.Fatal("fired past its ceiling")
+	}
+}
+
+// TestStateStampsDueTimes: every change leaves on its ticket the deadline that Policy.Next gives
+// for it, as the first-response due time while open and as the auto-close time while answered or
+// awaiting, so that what a reader sees is the timer the workflow holds.
+func TestStateStampsDueTimes(t *testing.T) {
+	p := ticket.Policy{FirstResponseSLA: map[ticket.Priority]time.Duration{ticket.PriorityNormal: time.Hour},
+		MaxSLAEscalations: 2, AutoCloseAfter: 24 * time.Hour}
+	s, created, err := ticket.Start(ticketID, ticket.NewTicket{Title: "Printer on fire"}, actor, p, rawNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(ch ticket.Change) {
+		t.Helper()
+		d, ok := p.Next(ch.Ticket, s.Timers)
+		var due, closes *time.Time
+		switch {
+		case ok && d.Timer == ticket.TimerFirstResponse:
+			due = &d.At
+		case ok:
+			closes = &d.At
+		}
+		if !reflect.DeepEqual(ch.Ticket.FirstResponseDueAt, due) || !reflect.DeepEqual(ch.Ticket.AutoCloseAt, closes) {
+			t.Errorf("v%d %s: due %v, closes %v; want %v, %v", ch.Ticket.Version, ch.Ticket.Status,
+				ch.Ticket.FirstResponseDueAt, ch.Ticket.AutoCloseAt, due, closes)
+		}
+		if !reflect.DeepEqual(s.Ticket, ch.Ticket) {
+			t.Errorf("v%d: the state's ticket is not the change's", ch.Ticket.Version)
+		}
+	}
+	want(created)
+	if created.Ticket.FirstResponseDueAt == nil || !created.Ticket.FirstResponseDueAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("a new ticket is due %v, want an hour after it opened", created.Ticket.FirstResponseDueAt)
+	}
+	fired, _ := s.Fire(now.Add(time.Hour))
+	want(fired)
+	for i, cmd := range []ticket.Command{
+		{Action: ticket.ActionAnswer, Actor: actor},
+		{Action: ticket.ActionComment, Actor: actor, Comment: "hi", CommentID: "c-1"},
+		{Action: ticket.ActionAwait, Actor: actor},
+		{Action: ticket.ActionClose, Actor: actor},
+	} {
+		ch, err := s.Apply(cmd, now.Add(time.Duration(2+i)*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(ch)
+	}
+	if s.Ticket.FirstResponseDueAt != nil || s.Ticket.AutoCloseAt != nil {
+		t.Fatal("a closed ticket has a due time")
 	}
 }
 
@@ -214,5 +273,34 @@ func TestStateRemembersOnlyWhatTheTrailNames(t *testing.T) {
 		if !named[id] {
 			t.Errorf("request %s is remembered (a retry gets EAPPLIED) but no event names it", id)
 		}
+	}
+}
+
+// TestStateLateAnswerBreaches: a ticket answered after its first response was due, before the
+// SLA's timer fired, missed its SLA all the same; one answered in time did not.
+func TestStateLateAnswerBreaches(t *testing.T) {
+	p := ticket.Policy{FirstResponseSLA: map[ticket.Priority]time.Duration{ticket.PriorityNormal: time.Hour},
+		MaxSLAEscalations: 1}
+	for _, tt := range []struct {
+		name     string
+		after    time.Duration
+		breached bool
+	}{{"in time", 59 * time.Minute, false}, {"when due", time.Hour, true}, {"late", 2 * time.Hour, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, err := ticket.Start(ticketID, ticket.NewTicket{Title: "Printer on fire"}, actor, p, rawNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch, err := s.Apply(ticket.Command{Action: ticket.ActionAnswer, Actor: actor}, now.Add(tt.after))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch at := ch.Ticket.SLABreachedAt; {
+			case !tt.breached && at != nil:
+				t.Fatalf("answered in time, yet breached at %v", at)
+			case tt.breached && (at == nil || !at.Equal(now.Add(time.Hour))):
+				t.Fatalf("breached at %v, want when the first response was due", at)
+			}
+		})
 	}
 }

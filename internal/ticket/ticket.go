@@ -34,6 +34,12 @@ type Ticket struct {
 	InternalNotesCount int
 	// FirstRespondedAt is when the ticket was first answered, nil until it is.
 	FirstRespondedAt *time.Time
+	// FirstResponseDueAt is when the first-response SLA escalates the ticket next, and
+	// AutoCloseAt when the ticket closes by itself: the deadline of the timer the workflow holds
+	// (Policy.Next), nil while that timer does not run. State keeps both up to date.
+	FirstResponseDueAt, AutoCloseAt *time.Time
+	// SLABreachedAt is when the first-response SLA first escalated the ticket, nil if it never did.
+	SLABreachedAt *time.Time
 }
 
 // Comment is a message on a ticket.

@@ -281,24 +281,9 @@ func TestApplyAssign(t *testing.T) {
 				if tt.group != "" {
 					tk.Group = tt.group
 				}
-				before := snapshot(tk)
 				cmd := ticket.Command{Action: ticket.ActionAssign, Actor: " " + actor, Assignee: tt.cmdAssignee, Group: tt.cmdGroup}
-				if err := tk.Check(cmd); err != nil {
-					t.Fatalf("Check: %v", err)
-				}
-				ch, err := tk.Apply(cmd, rawNow)
-				if err != nil {
-					t.Fatalf("Apply: %v", err)
-				}
-				assertUnchanged(t, before, tk)
-				if ch.Comment != nil {
-					t.Errorf("assign made comment %+v", ch.Comment)
-				}
+				ch := applyWork(t, tk, cmd, tt.noop)
 				if tt.noop {
-					assertTicket(t, ch.Ticket, before) // same version, same UpdatedAt
-					if len(ch.Events) != 0 {
-						t.Errorf("a no-op wrote events %+v", ch.Events)
-					}
 					return
 				}
 				want := next(tk)
@@ -409,24 +394,9 @@ func TestApplyTags(t *testing.T) {
 			t.Run(string(st)+"/"+tt.name, func(t *testing.T) {
 				tk := ticketIn(t, st)
 				tk.Tags = tt.tags
-				before := snapshot(tk)
 				cmd := ticket.Command{Action: ticket.ActionTags, Actor: actor + " ", AddTags: tt.add, RemoveTags: tt.remove}
-				if err := tk.Check(cmd); err != nil {
-					t.Fatalf("Check: %v", err)
-				}
-				ch, err := tk.Apply(cmd, rawNow)
-				if err != nil {
-					t.Fatalf("Apply: %v", err)
-				}
-				assertUnchanged(t, before, tk)
-				if ch.Comment != nil {
-					t.Errorf("tags made comment %+v", ch.Comment)
-				}
+				ch := applyWork(t, tk, cmd, tt.noop)
 				if tt.noop {
-					assertTicket(t, ch.Ticket, before) // same version, same UpdatedAt
-					if len(ch.Events) != 0 {
-						t.Errorf("a no-op wrote events %+v", ch.Events)
-					}
 					return
 				}
 				if !slices.Equal(ch.Ticket.Tags, tt.want) {
@@ -960,4 +930,30 @@ func TestNewTicketValidateWork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// applyWork applies an assign or tags command that Check accepts, and checks what every such change
+// keeps: the ticket it came from as it was, no comment, and for a no-op (noop) the ticket as it
+// was, same version and UpdatedAt, with no event.
+func applyWork(t *testing.T, tk ticket.Ticket, cmd ticket.Command, noop bool) ticket.Change {
+	t.Helper()
+	before := snapshot(tk)
+	if err := tk.Check(cmd); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	ch, err := tk.Apply(cmd, rawNow)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	assertUnchanged(t, before, tk)
+	if ch.Comment != nil {
+		t.Errorf("%s made comment %+v", cmd.Action, ch.Comment)
+	}
+	if noop {
+		assertTicket(t, ch.Ticket, before)
+		if len(ch.Events) != 0 {
+			t.Errorf("a no-op wrote events %+v", ch.Events)
+		}
+	}
+	return ch
 }

@@ -55,6 +55,7 @@ func FromTicket(t ticket.Ticket) ticketflow.Ticket {
 		CommentsCount: t.CommentsCount, Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 		ClosedAt: t.ClosedAt, CloseReason: t.CloseReason, Group: t.Group, Assignee: t.Assignee,
 		Tags: slices.Clone(t.Tags), InternalNotesCount: t.InternalNotesCount, FirstRespondedAt: t.FirstRespondedAt,
+		FirstResponseDueAt: t.FirstResponseDueAt, AutoCloseAt: t.AutoCloseAt, SLABreachedAt: t.SLABreachedAt,
 	}
 }
 
@@ -67,6 +68,7 @@ func DomainTicket(w ticketflow.Ticket) ticket.Ticket {
 		CommentsCount: w.CommentsCount, Version: w.Version, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 		ClosedAt: w.ClosedAt, CloseReason: w.CloseReason, Group: w.Group, Assignee: w.Assignee,
 		Tags: slices.Clone(w.Tags), InternalNotesCount: w.InternalNotesCount, FirstRespondedAt: w.FirstRespondedAt,
+		FirstResponseDueAt: w.FirstResponseDueAt, AutoCloseAt: w.AutoCloseAt, SLABreachedAt: w.SLABreachedAt,
 	}
 	if t.Group == "" {
 		t.Group = ticket.DefaultGroup
@@ -183,7 +185,8 @@ func (w Policy) Domain() ticket.Policy {
 	return p
 }
 
-// FromState returns s as a payload.
+// FromState returns s as a payload. Its Policy is not in it: the workflow's input carries the
+// policy, and the workflow gives it back to the state it restores.
 func FromState(s ticket.State) State {
 	return State{Ticket: FromTicket(s.Ticket), LastSeq: s.LastSeq, Timers: Timers{SLAEscalations: s.Timers.SLAEscalations},
 		Requests: slices.Clone(s.Requests)}

@@ -30,7 +30,7 @@ var (
 		Requester: "alice@example.com", EscalationLevel: 2, CommentsCount: 1, Version: 5,
 		CreatedAt: created, UpdatedAt: closed, ClosedAt: &closed, CloseReason: &reason,
 		Group: "billing", Assignee: "bob@example.com", Tags: []string{"printer", "vip"}, InternalNotesCount: 1,
-		FirstRespondedAt: &created}
+		FirstRespondedAt: &created, FirstResponseDueAt: &closed, AutoCloseAt: &closed, SLABreachedAt: &created}
 	domainChange = ticket.Change{
 		Ticket: domainTicket,
 		Comment: &ticket.Comment{ID: "c-1", TicketID: domainTicket.ID, Body: "Fixed.", Author: "bob",
@@ -52,7 +52,7 @@ var (
 		FirstResponseSLA:  map[ticket.Priority]time.Duration{ticket.PriorityHigh: 8 * time.Hour, ticket.PriorityLow: 72 * time.Hour},
 		MaxSLAEscalations: 3, AutoCloseAfter: 7 * 24 * time.Hour}
 	domainState = ticket.State{Ticket: domainTicket, LastSeq: 8, Timers: ticket.TimerState{SLAEscalations: 1},
-		Requests: []string{"idem-0", "idem-1"}}
+		Requests: []string{"idem-0", "idem-1"}, Policy: domainPolicy} // the policy travels in the input
 )
 
 // TestMappingKeepsEveryField maps each domain value to its payload, through JSON as Temporal and

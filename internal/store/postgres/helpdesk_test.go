@@ -62,20 +62,7 @@ func TestPersistHelpdeskRoundTrip(t *testing.T) {
 			// workflow's ticket an empty slice, which is no other value.
 			want.Tags = nil
 		}
-		got, err := db.Ticket(t.Context(), want.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: read back\n%+v\nwant\n%+v", step.name, got, want)
-		}
-		page, err := db.ListTickets(t.Context(), ticket.ListFilter{PageRequest: ticket.PageRequest{Limit: 10}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page.Items) != 1 || !reflect.DeepEqual(page.Items[0], want) {
-			t.Errorf("%s: listed\n%+v\nwant\n%+v", step.name, page.Items, want)
-		}
+		requireStored(t, db, conn, step.name, want)
 
 		var assignee *string
 		var tags []string
@@ -155,7 +142,8 @@ func TestPersistHelpdeskLaterAttemptWins(t *testing.T) {
 	}
 }
 
-// TestListTicketsHelpdeskFilters lists by each new filter alone and with others, every page size.
+// TestListTicketsHelpdeskFilters lists by each new filter alone and with others, in every order and
+// every page size.
 func TestListTicketsHelpdeskFilters(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
@@ -182,18 +170,8 @@ func TestListTicketsHelpdeskFilters(t *testing.T) {
 		persist(t, db, ch)
 		all = append(all, *tk)
 	}
-	slices.SortFunc(all, func(a, b ticket.Ticket) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
 
-	tests := []struct {
-		name string
-		f    ticket.ListFilter
-		n    int // how many match, to hold the model below to the specs
-	}{
+	requireFilters(t, db, all, []filterCase{
 		{"all", ticket.ListFilter{}, 8},
 		{"assignee", ticket.ListFilter{Assignee: "bob"}, 3},
 		{"unassigned", ticket.ListFilter{Unassigned: true}, 3},
@@ -210,37 +188,25 @@ func TestListTicketsHelpdeskFilters(t *testing.T) {
 		{"assignee and unassigned", ticket.ListFilter{Assignee: "bob", Unassigned: true}, 0},
 		{"requester and assignee", ticket.ListFilter{Requester: "alice@example.com", Assignee: "carol"}, 2},
 		{"another requester", ticket.ListFilter{Requester: "mallory@example.com", Assignee: "carol"}, 0},
-	}
-	for _, tt := range tests {
-		want := slices.DeleteFunc(slices.Clone(all), func(t ticket.Ticket) bool { return !matches(tt.f, t) })
-		if len(want) != tt.n {
-			t.Fatalf("%s: the model matches %d tickets, want %d", tt.name, len(want), tt.n)
-		}
-		for _, limit := range []int{1, 2, 3, ticket.MaxPageSize} {
-			t.Run(tt.name+"/limit "+strconv.Itoa(limit), func(t *testing.T) {
-				f := tt.f
-				f.Limit = limit
-				got := collect(t, limit, len(want), func(after *ticket.Cursor) (ticket.Page[ticket.Ticket], error) {
-					f.After = after
-					return db.ListTickets(t.Context(), f)
-				})
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("got\n%v\nwant\n%v", titles(got), titles(want))
-				}
-			})
-		}
-	}
+	})
 }
 
-// matches is the listing's filter as a model: every condition it sets holds.
+// matches is the listing's filter as a model: every condition it sets holds, the breached one at
+// the time of the call (the listing's now()), which the tests keep an hour from every due time.
 func matches(f ticket.ListFilter, t ticket.Ticket) bool {
 	hasAll := true
 	for _, tag := range f.Tags {
 		hasAll = hasAll && slices.Contains(t.Tags, tag)
 	}
+	pastDue := t.Status == ticket.StatusOpen && t.FirstResponseDueAt != nil && t.FirstResponseDueAt.Before(time.Now())
 	return (f.Status == "" || t.Status == f.Status) && (f.Priority == "" || t.Priority == f.Priority) &&
 		(f.Requester == "" || t.Requester == f.Requester) && (f.Assignee == "" || t.Assignee == f.Assignee) &&
-		(!f.Unassigned || t.Assignee == "") && (f.Group == "" || t.Group == f.Group) && hasAll
+		(!f.Unassigned || t.Assignee == "") && (f.Group == "" || t.Group == f.Group) && hasAll &&
+		(f.Escalated == nil || *f.Escalated == (t.EscalationLevel > 0)) &&
+		(!f.Breached || pastDue || t.SLABreachedAt != nil) &&
+		(f.CreatedAfter.IsZero() || t.CreatedAt.After(f.CreatedAfter)) &&
+		(f.CreatedBefore.IsZero() || t.CreatedAt.Before(f.CreatedBefore)) &&
+		(f.UpdatedAfter.IsZero() || t.UpdatedAt.After(f.UpdatedAfter))
 }
 
 // TestListTicketsFiltersUseIndexes asks PostgreSQL how it would list a table of many tickets by
@@ -252,7 +218,7 @@ func TestListTicketsFiltersUseIndexes(t *testing.T) {
 	conn := connect(t, dsn)
 	// 20,000 tickets: 5% unassigned, the rest spread over 19 agents, 17 groups; one in 500 has the
 	// tag rare (half of those vip too), half have common.
-	for _, sql := range []string{`
+	execAll(t, conn, `
 INSERT INTO tickets (id, title, status, priority, version, created_at, updated_at, group_name, assignee, tags)
 SELECT gen_random_uuid(), 'Ticket ' || i, 'open', 'normal', 1, at, at,
 	'group' || i % 17,
@@ -262,12 +228,7 @@ SELECT gen_random_uuid(), 'Ticket ' || i, 'open', 'normal', 1, at, at,
 	     WHEN i % 2 = 0 THEN '{common}'::text[]
 	     ELSE '{}'::text[] END
 FROM generate_series(1, 20000) AS i, LATERAL (SELECT timestamptz '2026-01-01' + i * interval '1 minute') AS t(at)`,
-		`ANALYZE tickets`,
-	} {
-		if _, err := conn.Exec(t.Context(), sql); err != nil {
-			t.Fatal(err)
-		}
-	}
+		`ANALYZE tickets`)
 	later := ticket.PageRequest{After: &ticket.Cursor{At: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), ID: newID(t)}}
 	tests := []struct {
 		name    string
@@ -285,23 +246,39 @@ FROM generate_series(1, 20000) AS i, LATERAL (SELECT timestamptz '2026-01-01' + 
 		{"two tags", ticket.ListFilter{Tags: []string{"rare", "vip"}}, "tickets_tags_idx", false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := tt.f
-			f.Limit = ticket.DefaultPageSize
-			sql, args := postgres.ListTicketsQuery(f)
-			rows, _ := conn.Query(t.Context(), "EXPLAIN "+sql, args...)
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := strings.Join(lines, "\n")
-			if !strings.Contains(plan, tt.index) {
-				t.Errorf("the plan does not use %s:\n%s", tt.index, plan)
-			}
-			if tt.ordered && strings.Contains(plan, "Sort") {
-				t.Errorf("the plan sorts, where %s gives the order:\n%s", tt.index, plan)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { requirePlan(t, conn, tt.f, tt.ordered, tt.index) })
+	}
+}
+
+// requirePlan asks PostgreSQL how it would list a page of DefaultPageSize tickets by f: through
+// every one of the indexes, and, if ordered, in their order, with no sort.
+func requirePlan(t *testing.T, conn *pgx.Conn, f ticket.ListFilter, ordered bool, indexes ...string) {
+	t.Helper()
+	f.Limit = ticket.DefaultPageSize
+	sql, args := postgres.ListTicketsQuery(f)
+	rows, _ := conn.Query(t.Context(), "EXPLAIN "+sql, args...)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	for _, index := range indexes {
+		if !strings.Contains(plan, index) {
+			t.Errorf("the plan does not use %s:\n%s", index, plan)
+		}
+	}
+	if ordered && strings.Contains(plan, "Sort") {
+		t.Errorf("the plan sorts, where %s gives the order:\n%s", indexes, plan)
+	}
+}
+
+// execAll runs the statements one after the other on conn.
+func execAll(t *testing.T, conn *pgx.Conn, statements ...string) {
+	t.Helper()
+	for _, sql := range statements {
+		if _, err := conn.Exec(t.Context(), sql); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -548,14 +525,7 @@ func TestMigrateHelpdesk(t *testing.T) {
 	requireSchema(t, conn, true)
 	readsDefaults(t)
 
-	// Each step of the migration may run again, as its comment promises for a failed one.
-	up, err := migrations.FS.ReadFile("000005_helpdesk.up.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(t.Context(), string(up)); err != nil {
-		t.Fatalf("the up migration again: %v", err)
-	}
+	runAgain(t, conn, "000005_helpdesk.up.sql")
 	requireSchema(t, conn, true)
 	readsDefaults(t)
 
@@ -588,16 +558,43 @@ func TestMigrateHelpdesk(t *testing.T) {
 	requireSchema(t, conn, true)
 }
 
+// runAgain runs the migration file on conn once more: each of its steps may run again, as the
+// migrations promise for a failed one.
+func runAgain(t *testing.T, conn *pgx.Conn, file string) {
+	t.Helper()
+	sql, err := migrations.FS.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), string(sql)); err != nil {
+		t.Fatalf("%s again: %v", file, err)
+	}
+}
+
 // requireSchema checks that what 000005_helpdesk adds is all there, its constraints validated and
 // its indexes valid, or that none of it is.
 func requireSchema(t *testing.T, conn *pgx.Conn, want bool) {
 	t.Helper()
-	columns := []string{"tickets.group_name", "tickets.assignee", "tickets.tags", "tickets.internal_notes_count",
-		"tickets.first_responded_at", "comments.visibility"}
-	constraints := []string{"tickets_group_name_check", "tickets_assignee_check", "tickets_tags_check",
-		"tickets_internal_notes_count_check", "comments_visibility_check"}
-	indexes := []string{"tickets_assignee_created_idx", "tickets_unassigned_created_idx", "tickets_group_created_idx",
-		"tickets_tags_idx"}
+	requireObjects(t, conn, "000005_helpdesk", want, schemaObjects{
+		columns: []string{"tickets.group_name", "tickets.assignee", "tickets.tags", "tickets.internal_notes_count",
+			"tickets.first_responded_at", "comments.visibility"},
+		constraints: []string{"tickets_group_name_check", "tickets_assignee_check", "tickets_tags_check",
+			"tickets_internal_notes_count_check", "comments_visibility_check"},
+		indexes: []string{"tickets_assignee_created_idx", "tickets_unassigned_created_idx", "tickets_group_created_idx",
+			"tickets_tags_idx"},
+	})
+}
+
+// schemaObjects are what a migration adds: columns as table.column, constraints and indexes.
+type schemaObjects struct {
+	columns, constraints, indexes []string
+}
+
+// requireObjects checks that the objects of the migration are all there, the constraints
+// validated and the indexes valid, or (want false) that none of them is; and that no constraint
+// of the database is left unvalidated.
+func requireObjects(t *testing.T, conn *pgx.Conn, migration string, want bool, o schemaObjects) {
+	t.Helper()
 	var nColumns, nConstraints, nIndexes int
 	err := conn.QueryRow(t.Context(), `
 SELECT
@@ -605,17 +602,17 @@ SELECT
 	 WHERE table_schema = current_schema() AND table_name || '.' || column_name = ANY($1)),
 	(SELECT count(*) FROM pg_constraint WHERE conname = ANY($2) AND convalidated),
 	(SELECT count(*) FROM pg_index JOIN pg_class ON pg_class.oid = indexrelid
-	 WHERE relname = ANY($3) AND indisvalid)`, columns, constraints, indexes).Scan(&nColumns, &nConstraints, &nIndexes)
+	 WHERE relname = ANY($3) AND indisvalid)`, o.columns, o.constraints, o.indexes).Scan(&nColumns, &nConstraints, &nIndexes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantColumns, wantConstraints, wantIndexes := 0, 0, 0
 	if want {
-		wantColumns, wantConstraints, wantIndexes = len(columns), len(constraints), len(indexes)
+		wantColumns, wantConstraints, wantIndexes = len(o.columns), len(o.constraints), len(o.indexes)
 	}
 	if nColumns != wantColumns || nConstraints != wantConstraints || nIndexes != wantIndexes {
-		t.Errorf("%d columns, %d validated constraints, %d valid indexes of 000005_helpdesk; want %d, %d, %d",
-			nColumns, nConstraints, nIndexes, wantColumns, wantConstraints, wantIndexes)
+		t.Errorf("%d columns, %d validated constraints, %d valid indexes of %s; want %d, %d, %d",
+			nColumns, nConstraints, nIndexes, migration, wantColumns, wantConstraints, wantIndexes)
 	}
 	var notValidated int
 	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_constraint WHERE NOT convalidated`).Scan(&notValidated); err != nil {
@@ -626,10 +623,17 @@ SELECT
 	}
 }
 
-// start opens a ticket at time at as its workflow does, and returns the workflow's state.
+// start opens a ticket at time at as its workflow does, with no timers, and returns the
+// workflow's state.
 func start(t *testing.T, at time.Time, n ticket.NewTicket) (*ticket.State, ticket.Change) {
 	t.Helper()
-	s, ch, err := ticket.Start(newID(t), n, "alice", at)
+	return startWith(t, ticket.Policy{}, at, n)
+}
+
+// startWith opens a ticket as start does, with the timers of p.
+func startWith(t *testing.T, p ticket.Policy, at time.Time, n ticket.NewTicket) (*ticket.State, ticket.Change) {
+	t.Helper()
+	s, ch, err := ticket.Start(newID(t), n, "alice", p, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,9 +674,10 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 
 func ptr[T any](v T) *T { return &v }
 
-func deref(s *string) any {
-	if s == nil {
+// deref returns what p points to, or nil, for messages.
+func deref[T any](p *T) any {
+	if p == nil {
 		return nil
 	}
-	return *s
+	return *p
 }

@@ -26,27 +26,32 @@ import (
 const upsertTicket = `
 INSERT INTO tickets (id, title, description, status, priority, requester, escalation_level,
 	comments_count, version, created_at, updated_at, closed_at, close_reason,
-	group_name, assignee, tags, internal_notes_count, first_responded_at)
+	group_name, assignee, tags, internal_notes_count, first_responded_at,
+	first_response_due_at, auto_close_at, sla_breached_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-	$14, NULLIF($15, ''), $16, $17, $18)
+	$14, NULLIF($15, ''), $16, $17, $18,
+	$19, $20, $21)
 ON CONFLICT (id) DO UPDATE SET
-	title                = EXCLUDED.title,
-	description          = EXCLUDED.description,
-	status               = EXCLUDED.status,
-	priority             = EXCLUDED.priority,
-	requester            = EXCLUDED.requester,
-	escalation_level     = EXCLUDED.escalation_level,
-	comments_count       = EXCLUDED.comments_count,
-	version              = EXCLUDED.version,
-	created_at           = EXCLUDED.created_at,
-	updated_at           = EXCLUDED.updated_at,
-	closed_at            = EXCLUDED.closed_at,
-	close_reason         = EXCLUDED.close_reason,
-	group_name           = EXCLUDED.group_name,
-	assignee             = EXCLUDED.assignee,
-	tags                 = EXCLUDED.tags,
-	internal_notes_count = EXCLUDED.internal_notes_count,
-	first_responded_at   = EXCLUDED.first_responded_at
+	title                 = EXCLUDED.title,
+	description           = EXCLUDED.description,
+	status                = EXCLUDED.status,
+	priority              = EXCLUDED.priority,
+	requester             = EXCLUDED.requester,
+	escalation_level      = EXCLUDED.escalation_level,
+	comments_count        = EXCLUDED.comments_count,
+	version               = EXCLUDED.version,
+	created_at            = EXCLUDED.created_at,
+	updated_at            = EXCLUDED.updated_at,
+	closed_at             = EXCLUDED.closed_at,
+	close_reason          = EXCLUDED.close_reason,
+	group_name            = EXCLUDED.group_name,
+	assignee              = EXCLUDED.assignee,
+	tags                  = EXCLUDED.tags,
+	internal_notes_count  = EXCLUDED.internal_notes_count,
+	first_responded_at    = EXCLUDED.first_responded_at,
+	first_response_due_at = EXCLUDED.first_response_due_at,
+	auto_close_at         = EXCLUDED.auto_close_at,
+	sla_breached_at       = EXCLUDED.sla_breached_at
 WHERE tickets.version < EXCLUDED.version
    OR (tickets.version = EXCLUDED.version AND tickets.updated_at < EXCLUDED.updated_at)`
 
@@ -106,7 +111,8 @@ func (db *DB) Persist(ctx context.Context, ch ticket.Change) error {
 	}
 	b.Queue(upsertTicket, id, t.Title, t.Description, string(t.Status), string(t.Priority),
 		t.Requester, t.EscalationLevel, t.CommentsCount, t.Version, t.CreatedAt, t.UpdatedAt,
-		t.ClosedAt, t.CloseReason, t.Group, t.Assignee, tags, t.InternalNotesCount, t.FirstRespondedAt)
+		t.ClosedAt, t.CloseReason, t.Group, t.Assignee, tags, t.InternalNotesCount, t.FirstRespondedAt,
+		t.FirstResponseDueAt, t.AutoCloseAt, t.SLABreachedAt)
 	if c := ch.Comment; c != nil {
 		b.Queue(insertComment, commentID, id, c.Body, c.Author, c.CreatedAt, string(c.Visibility))
 	}

@@ -14,7 +14,8 @@ import (
 
 const ticketColumns = `id, title, description, status, priority, requester, escalation_level,
 	comments_count, version, created_at, updated_at, closed_at, close_reason,
-	group_name, coalesce(assignee, ''), tags, internal_notes_count, first_responded_at`
+	group_name, coalesce(assignee, ''), tags, internal_notes_count, first_responded_at,
+	first_response_due_at, auto_close_at, sla_breached_at`
 
 const commentColumns = `id, ticket_id, body, author, created_at, visibility`
 
@@ -38,16 +39,25 @@ func (db *DB) Ticket(ctx context.Context, id string) (ticket.Ticket, error) {
 	return t, nil
 }
 
-// ListTickets returns a page of tickets, newest first, that meet every condition the filter sets:
-// its status, priority, requester, assignee (or nobody, with Unassigned), group, and every one of
-// its tags. Pages are keyed on (created_at, id) rather than numbered, so that a ticket created
-// while a client pages through neither shifts nor repeats the pages that follow.
+// ListTickets returns a page of tickets that meet every condition the filter sets: its status,
+// priority, requester, assignee (or nobody, with Unassigned), group, every one of its tags, whether
+// it was ever escalated, whether its first-response SLA was missed (Breached), and its creation and
+// update bounds. The page is in the filter's Sort, newest first unless it names another. Pages are
+// keyed on the sort's column and the ID rather than numbered, so that a ticket created or changed
+// while a client pages through neither shifts nor repeats the pages that follow. The cursor's At is
+// that column's value: a cursor continues only a listing of the sort that made it, which the
+// caller has to see to (the API signs it for its listing's scope).
 //
-// It returns a ticket.EINVALID *ticket.Error for a limit out of range or a cursor that is not
-// one of this listing's.
+// It returns a ticket.EINVALID *ticket.Error for a limit out of range, a cursor that is not one
+// of this listing's, or a sort that is none of ticket's.
 func (db *DB) ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error) {
 	if err := checkPageRequest(f.PageRequest, true); err != nil {
 		return ticket.Page[ticket.Ticket]{}, err
+	}
+	o, ok := orderOf(f.Sort)
+	if !ok {
+		return ticket.Page[ticket.Ticket]{}, ticket.Errorf(ticket.EINVALID, "sort %q is none of %s, %s, %s, %s", f.Sort,
+			ticket.SortNewest, ticket.SortOldest, ticket.SortRecentUpdates, ticket.SortOldUpdates)
 	}
 	sql, args := listTicketsQuery(f)
 	rows, _ := db.pool.Query(ctx, sql, args...)
@@ -56,14 +66,46 @@ func (db *DB) ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page
 		return ticket.Page[ticket.Ticket]{}, translate(ctx, err, "list tickets")
 	}
 	return newPage(items, f.Limit, func(t ticket.Ticket) ticket.Cursor {
-		return ticket.Cursor{At: t.CreatedAt, ID: t.ID}
+		return ticket.Cursor{At: o.key(t), ID: t.ID}
 	}), nil
 }
 
-// listTicketsQuery returns ListTickets' statement and its arguments. Each filter is an
-// equality on a column that leads one of the listing's indexes, the condition of a partial one
-// (assignee IS NULL), or the tags' @>, which their GIN index answers (see the migrations).
+// order is how a listing of tickets is sorted: on column, then the ID, both descending or both
+// ascending, which one B-tree index serves forwards or backwards.
+type order struct {
+	column string
+	desc   bool
+	key    func(ticket.Ticket) time.Time // the column's value, the cursor's At
+}
+
+var orders = map[ticket.Sort]order{
+	ticket.SortNewest:        {"created_at", true, createdAt},
+	ticket.SortOldest:        {"created_at", false, createdAt},
+	ticket.SortRecentUpdates: {"updated_at", true, updatedAt},
+	ticket.SortOldUpdates:    {"updated_at", false, updatedAt},
+}
+
+func createdAt(t ticket.Ticket) time.Time { return t.CreatedAt }
+func updatedAt(t ticket.Ticket) time.Time { return t.UpdatedAt }
+
+// orderOf returns the order of s, "" being SortNewest, and false for a sort that is none of them.
+func orderOf(s ticket.Sort) (order, bool) {
+	s, ok := ticket.ParseSort(string(s))
+	return orders[s], ok
+}
+
+// breached is the condition of ListFilter.Breached. The status is asked for although the workflow
+// stamps a due time on open tickets only: an older worker's write may have left one on a ticket
+// it answered (see 000006_sla). Each side of the OR is the predicate of a partial index.
+const breached = `((status = 'open' AND first_response_due_at < now()) OR sla_breached_at IS NOT NULL)`
+
+// listTicketsQuery returns ListTickets' statement and its arguments, for a filter whose sort is
+// valid. Each filter is an equality on a column that leads one of the listing's indexes, the
+// condition of a partial one (assignee IS NULL, escalation_level > 0, breached), the tags' @>,
+// which their GIN index answers, or a bound on the column of an index in the listing's order (see
+// the migrations).
 func listTicketsQuery(f ticket.ListFilter) (string, []any) {
+	o, _ := orderOf(f.Sort)
 	var q query
 	if f.Status != "" {
 		q.where("status = " + q.arg(string(f.Status)))
@@ -86,12 +128,47 @@ func listTicketsQuery(f ticket.ListFilter) (string, []any) {
 	if len(f.Tags) > 0 {
 		q.where("tags @> " + q.arg(f.Tags) + "::text[]")
 	}
+	if e := f.Escalated; e != nil {
+		if *e {
+			q.where("escalation_level > 0")
+		} else {
+			q.where("escalation_level = 0")
+		}
+	}
+	if f.Breached {
+		q.where(breached)
+	}
+	// The columns hold microseconds, and the driver drops what is finer. That keeps an after
+	// bound's tickets (a ticket after b is after b's microsecond) but not a before bound's: one
+	// created in b's microsecond, before b, would be cut off. It is rounded up instead.
+	if at := f.CreatedAfter; !at.IsZero() {
+		q.where("created_at > " + q.arg(ticket.Timestamp(at)))
+	}
+	if at := f.CreatedBefore; !at.IsZero() {
+		q.where("created_at < " + q.arg(ceilMicrosecond(at)))
+	}
+	if at := f.UpdatedAfter; !at.IsZero() {
+		q.where("updated_at > " + q.arg(ticket.Timestamp(at)))
+	}
+	dir, cmp := " DESC", " < "
+	if !o.desc {
+		dir, cmp = "", " > "
+	}
 	if c := f.After; c != nil {
-		q.where("(created_at, id) < (" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
+		q.where("(" + o.column + ", id)" + cmp + "(" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
 	}
 	sql := `SELECT ` + ticketColumns + ` FROM tickets` + q.whereClause() +
-		` ORDER BY created_at DESC, id DESC LIMIT ` + q.arg(f.Limit+1)
+		` ORDER BY ` + o.column + dir + `, id` + dir + ` LIMIT ` + q.arg(f.Limit+1)
 	return sql, q.args
+}
+
+// ceilMicrosecond returns the first microsecond at or after t, in UTC.
+func ceilMicrosecond(t time.Time) time.Time {
+	u := ticket.Timestamp(t)
+	if u.Before(t) {
+		u = u.Add(time.Microsecond)
+	}
+	return u
 }
 
 // ListComments returns a page of the comments on a ticket that a reader of visibility upTo may
@@ -191,11 +268,12 @@ func scanTicket(row pgx.CollectableRow) (ticket.Ticket, error) {
 	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.Status, &t.Priority, &t.Requester,
 		&t.EscalationLevel, &t.CommentsCount, &t.Version, &t.CreatedAt, &t.UpdatedAt,
 		&t.ClosedAt, &t.CloseReason, &t.Group, &t.Assignee, &t.Tags, &t.InternalNotesCount,
-		&t.FirstRespondedAt)
+		&t.FirstRespondedAt, &t.FirstResponseDueAt, &t.AutoCloseAt, &t.SLABreachedAt)
 	t.CreatedAt = t.CreatedAt.UTC()
 	t.UpdatedAt = t.UpdatedAt.UTC()
-	t.ClosedAt = utc(t.ClosedAt)
-	t.FirstRespondedAt = utc(t.FirstRespondedAt)
+	for _, p := range []**time.Time{&t.ClosedAt, &t.FirstRespondedAt, &t.FirstResponseDueAt, &t.AutoCloseAt, &t.SLABreachedAt} {
+		*p = utc(*p)
+	}
 	if len(t.Tags) == 0 {
 		t.Tags = nil
 	}

@@ -249,14 +249,7 @@ func TestListTickets(t *testing.T) {
 		persist(t, db, ch)
 		all = append(all, *tk)
 	}
-	// Newest first; the listing breaks ties on the ID, as PostgreSQL orders UUIDs (byte-wise,
-	// which for the canonical lower-case form is the order of the strings).
-	slices.SortFunc(all, func(a, b ticket.Ticket) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	all = inOrder(all, ticket.SortNewest)
 	where := func(keep func(ticket.Ticket) bool) []ticket.Ticket {
 		return slices.DeleteFunc(slices.Clone(all), func(t ticket.Ticket) bool { return !keep(t) })
 	}
