@@ -1025,6 +1025,12 @@ type KeyList struct {
 	Items []Key `json:"items"`
 }
 
+// Match How a ticket matched a search: only on the tickets of a listing with `q`, left out everywhere else.
+type Match struct {
+	// Snippet The words around the match, from the title, the description or a comment that the key may read. It is text like any other field: a client escapes it before putting it into HTML.
+	Snippet string `json:"snippet"`
+}
+
 // NewComment A comment to add. Free text is trimmed of surrounding white space before it is checked and stored.
 type NewComment struct {
 	// Author Who wrote it, up to 320 characters; the API's own name when left out.
@@ -1235,6 +1241,9 @@ type Ticket struct {
 
 	// InternalNotesCount How many internal notes the ticket has. Left out of a customer key's view.
 	InternalNotesCount *int `json:"internal_notes_count,omitempty"`
+
+	// Match How a ticket matched a search: only on the tickets of a listing with `q`, left out everywhere else.
+	Match *Match `json:"match,omitempty"`
 
 	// Priority How urgent a ticket is, from least to most.
 	Priority Priority `json:"priority"`
@@ -1459,6 +1468,9 @@ type RequestId = string
 // RequesterFilter defines model for RequesterFilter.
 type RequesterFilter = string
 
+// SearchQuery defines model for SearchQuery.
+type SearchQuery = string
+
 // Sort defines model for Sort.
 type Sort string
 
@@ -1582,6 +1594,9 @@ type RevokeKeyParams struct {
 
 // ListTicketsParams defines parameters for ListTickets.
 type ListTicketsParams struct {
+	// Q A full-text search over the title, the description and the comments, in web-search syntax: words that must all be there, `"an exact phrase"`, `or` between two alternatives, `-word` for a word that must not be there. Internal notes are searched only for keys that may read them: a customer key's search never matches one. Any text is a valid search, never a `400` for its syntax; one with no word to look for finds nothing. It is trimmed, and only its first 1000 characters count; an empty one is no search. A cursor continues only the search that made it.
+	Q *SearchQuery `form:"q,omitempty" json:"q,omitempty"`
+
 	// Status Only tickets in this status.
 	Status *StatusFilter `form:"status,omitempty" json:"status,omitempty"`
 
@@ -1615,13 +1630,13 @@ type ListTicketsParams struct {
 	// UpdatedAfter Only tickets whose last change (`updated_at`) is after this time, not at it: RFC 3339 as for `created_after`.
 	UpdatedAfter *UpdatedAfterFilter `form:"updated_after,omitempty" json:"updated_after,omitempty"`
 
-	// Sort The order of the listing: by when the tickets were opened (`created_at`) or last changed (`updated_at`), oldest first, or newest first with a leading `-`; tickets of the same time in the order of their IDs, the same way. Any other value is `400`. A cursor continues only the order that made it.
+	// Sort The order of the listing: by when the tickets were opened (`created_at`) or last changed (`updated_at`), oldest first, or newest first with a leading `-`; tickets of the same time in the order of their IDs, the same way. Any other value is `400`. A search (`q`) is ordered by relevance, then newest first, unless `sort` is given. A cursor continues only the order that made it.
 	Sort *ListTicketsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
 
 	// Limit The most items a page holds.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
+	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters, search and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
@@ -1705,7 +1720,7 @@ type ListCommentsParams struct {
 	// Limit The most items a page holds.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
+	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters, search and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
@@ -1741,7 +1756,7 @@ type ListEventsParams struct {
 	// Limit The most items a page holds.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
+	// Cursor Where the page starts: the `next_cursor` of the page before, passed back unchanged. Leave it out for the first page. It works only for the listing that made it (the same path, ticket, filters, search and order, and, for a customer, the same requester) and is signed, so a cursor of another listing, an altered one or one made by hand is answered `400`; the page size may change between pages.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
@@ -2175,6 +2190,8 @@ type ClientInterface interface {
 	//
 	// Lists tickets newest first, or in the order that `sort` names, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags, a requester, whether they were escalated, whether they breached their first-response SLA, and bounds on when they were opened and last changed. A customer key lists only its own tickets. Pages are keyed, not numbered: a ticket opened (or, in an order by `updated_at`, changed) while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
 	//
+	// With `q` it is a search: the tickets that match it and every filter given, most relevant first (a match in the title counts more than one in the description or a comment), then newest first, each with its `match`. `sort` does not go with `q` (`400`).
+	//
 	// Corresponds with GET /api/v1/tickets (the `ListTickets` operationId).
 	ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2508,6 +2525,8 @@ func (c *Client) RevokeKey(ctx context.Context, id string, params *RevokeKeyPara
 // ListTickets List tickets
 //
 // Lists tickets newest first, or in the order that `sort` names, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags, a requester, whether they were escalated, whether they breached their first-response SLA, and bounds on when they were opened and last changed. A customer key lists only its own tickets. Pages are keyed, not numbered: a ticket opened (or, in an order by `updated_at`, changed) while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+//
+// With `q` it is a search: the tickets that match it and every filter given, most relevant first (a match in the title counts more than one in the description or a comment), then newest first, each with its `match`. `sort` does not go with `q` (`400`).
 //
 // Corresponds with GET /api/v1/tickets (the `ListTickets` operationId).
 func (c *Client) ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3347,6 +3366,18 @@ func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Requ
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Status != nil {
 
@@ -4665,6 +4696,8 @@ type ClientWithResponsesInterface interface {
 	// ListTicketsWithResponse List tickets
 	//
 	// Lists tickets newest first, or in the order that `sort` names, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags, a requester, whether they were escalated, whether they breached their first-response SLA, and bounds on when they were opened and last changed. A customer key lists only its own tickets. Pages are keyed, not numbered: a ticket opened (or, in an order by `updated_at`, changed) while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+	//
+	// With `q` it is a search: the tickets that match it and every filter given, most relevant first (a match in the title counts more than one in the description or a comment), then newest first, each with its `match`. `sort` does not go with `q` (`400`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8571,6 +8604,8 @@ func (c *ClientWithResponses) RevokeKeyWithResponse(ctx context.Context, id stri
 // ListTicketsWithResponse List tickets
 //
 // Lists tickets newest first, or in the order that `sort` names, the ones that every filter given holds for: a status, a priority, an assignee, a group, tags, a requester, whether they were escalated, whether they breached their first-response SLA, and bounds on when they were opened and last changed. A customer key lists only its own tickets. Pages are keyed, not numbered: a ticket opened (or, in an order by `updated_at`, changed) while a client pages through neither shifts nor repeats the pages that follow. Pass the `next_cursor` of a page as `cursor` to get the next; it is `null` on the last page.
+//
+// With `q` it is a search: the tickets that match it and every filter given, most relevant first (a match in the title counts more than one in the description or a comment), then newest first, each with its `match`. `sort` does not go with `q` (`400`).
 //
 // Returns a wrapper object for the known response body format(s).
 //

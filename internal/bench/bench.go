@@ -419,8 +419,8 @@ func (b *bench) gets(ctx context.Context) error {
 	return err
 }
 
-// lists measures the first page of open tickets, and of one agent's queue, as the API serves
-// them, on the seeded table.
+// lists measures the first page of open tickets, of one agent's queue, and of a two-word search,
+// as the API serves them, on the seeded table.
 func (b *bench) lists(ctx context.Context) error {
 	list := func(name, query string, into *Result) error {
 		return b.phase(name, func() (err error) {
@@ -432,7 +432,10 @@ func (b *bench) lists(ctx context.Context) error {
 	if err := list("list", "status=open", &b.report.List); err != nil {
 		return err
 	}
-	return list("list-assignee", "assignee="+url.QueryEscape(benchAgent), &b.report.ListAssignee)
+	if err := list("list-assignee", "assignee="+url.QueryEscape(benchAgent), &b.report.ListAssignee); err != nil {
+		return err
+	}
+	return list("search", "q="+url.QueryEscape(searchQuery), &b.report.Search)
 }
 
 // pair measures two sides with the same concurrency and the same number of operations: a
@@ -709,7 +712,7 @@ func (b *bench) perOp() (cpu, work map[string]map[string]float64) {
 		"raw-update": b.report.RawUpdate.Ops, "transition": b.report.Transition.Ops,
 		"raw-update-alone": b.report.RawUpdateAlone.Ops, "transition-alone": b.report.TransitionAlone.Ops,
 		"raw-get": b.report.RawGet.Ops, "get": b.report.Get.Ops, "list": b.report.List.Ops,
-		"list-assignee": b.report.ListAssignee.Ops,
+		"list-assignee": b.report.ListAssignee.Ops, "search": b.report.Search.Ops,
 	}
 	cpu, work = map[string]map[string]float64{}, map[string]map[string]float64{}
 	for phase, groups := range b.cpu {

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,7 +15,7 @@ import (
 
 // seedColumns are the columns that seed fills; the others keep their defaults.
 var seedColumns = []string{"id", "title", "description", "status", "priority", "requester",
-	"version", "created_at", "updated_at", "closed_at", "close_reason", "assignee"}
+	"version", "created_at", "updated_at", "closed_at", "close_reason", "assignee", "comments_count"}
 
 // seedAgents is how many agents the seeded tickets are assigned to, round robin; benchAgent is
 // the one whose queue the assignee listing reads.
@@ -26,6 +27,36 @@ const (
 // seedAssignee is the agent of the i-th seeded ticket.
 func seedAssignee(i int) string { return fmt.Sprintf("agent-%d@example.com", i%seedAgents) }
 
+// The seeded text: each ticket's title, description and one comment are words drawn from a
+// vocabulary of seedWords, a few of them real ones, so that the two words of searchQuery are
+// in about one ticket in ten thousand, as a specific search would be.
+const (
+	seedWords   = 2000
+	searchQuery = "printer invoice"
+	// seededText marks the rows of this seeding; rows seeded before it had no words to search.
+	seededText = "Seeded by make bench:"
+)
+
+var realWords = strings.Fields("printer invoice refund login password outage laptop vpn email billing " +
+	"shipping delivery broken slow crash error upgrade license account payment")
+
+// seedText returns n words for the k-th text of the i-th ticket.
+func seedText(i, k, n int) string {
+	words := make([]string, n)
+	h := uint64(i)*0x9E3779B97F4A7C15 + uint64(k)*0xBF58476D1CE4E5B9
+	for j := range words {
+		h ^= h >> 31
+		h *= 0x94D049BB133111EB
+		w := int(h>>33) % seedWords
+		if w < len(realWords) {
+			words[j] = realWords[w]
+		} else {
+			words[j] = fmt.Sprintf("w%04d", w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
 // seed tops the tickets table up to rows rows, straight into PostgreSQL with COPY: the listing is
 // measured on a table of a given size, and going through the workflows would take hours for a
 // million tickets and measure something else. The rows are spread over the four statuses and the
@@ -36,6 +67,12 @@ func seed(ctx context.Context, pool *pgxpool.Pool, rows int, now time.Time) (int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tickets`).Scan(&have); err != nil {
 		return 0, fmt.Errorf("seed: count: %w", err)
 	}
+	if tag, err := pool.Exec(ctx, `DELETE FROM tickets WHERE requester = 'seed@example.com' AND description NOT LIKE $1`,
+		seededText+"%"); err != nil {
+		return 0, fmt.Errorf("seed: drop rows seeded without words: %w", err)
+	} else {
+		have -= int(tag.RowsAffected())
+	}
 	missing := rows - have
 	if missing <= 0 {
 		return have, assignSeeded(ctx, pool)
@@ -44,6 +81,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, rows int, now time.Time) (int
 	step := span / time.Duration(missing)
 	closeReason := "resolved"
 	i := 0
+	ids := make([]uuid.UUID, 0, missing)
 	src := pgx.CopyFromFunc(func() ([]any, error) {
 		if i == missing {
 			return nil, nil
@@ -60,13 +98,27 @@ func seed(ctx context.Context, pool *pgxpool.Pool, rows int, now time.Time) (int
 			closedAt, reason = &created, &closeReason
 		}
 		i++
-		return []any{uuid.New(), fmt.Sprintf("Seeded ticket %d", i), "Seeded by make bench.",
+		id := uuid.New()
+		ids = append(ids, id)
+		return []any{id, seedText(have+i, 0, 3), seededText + " " + seedText(have+i, 1, 10),
 			string(status), string(ticket.Priorities[(i/4)%len(ticket.Priorities)]), "seed@example.com",
-			version, created, created, closedAt, reason, seedAssignee(i)}, nil
+			version, created, created, closedAt, reason, seedAssignee(i), 1}, nil
 	})
 	n, err := pool.CopyFrom(ctx, pgx.Identifier{"tickets"}, seedColumns, src)
 	if err != nil {
 		return 0, fmt.Errorf("seed: copy: %w", err)
+	}
+	j := 0
+	comments := pgx.CopyFromFunc(func() ([]any, error) {
+		if j == len(ids) {
+			return nil, nil
+		}
+		j++
+		return []any{uuid.New(), ids[j-1], seedText(have+j, 2, 10), "agent@example.com", now}, nil
+	})
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"comments"}, []string{"id", "ticket_id", "body", "author", "created_at"},
+		comments); err != nil {
+		return 0, fmt.Errorf("seed: copy comments: %w", err)
 	}
 	return have + int(n), analyze(ctx, pool)
 }

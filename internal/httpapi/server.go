@@ -24,7 +24,8 @@ type Service interface {
 	CreateTicket(ctx context.Context, by auth.Principal, n ticket.NewTicket, ids service.IDs) (ticket.Ticket, error)
 	ChangeTicket(ctx context.Context, by auth.Principal, id string, cmd ticket.Command, ids service.IDs) (ticket.Change, error)
 	Ticket(ctx context.Context, by auth.Principal, id string) (ticket.Ticket, error)
-	ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error)
+	// ListTickets lists, or with f.Query searches: a listing's tickets are found with no snippet.
+	ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Found], error)
 	ListComments(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
 	ListEvents(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
 	// Claim and Complete keep the Idempotency-Keys of POST requests.

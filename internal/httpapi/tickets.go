@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -79,8 +80,8 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// A cursor continues only the listing it came from: these filters and this order, seen by
-	// this requester.
+	// A cursor continues only the listing it came from: these filters, this search and this
+	// order, seen by this requester.
 	var seenBy string
 	if p.Role == auth.RoleCustomer {
 		seenBy = p.Subject
@@ -93,7 +94,13 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writePage(w, s.cursors, scope, items, func(t ticket.Ticket) Ticket { return viewTicket(t, p) })
+	writePage(w, s.cursors, scope, items, func(found ticket.Found) Ticket {
+		v := viewTicket(found.Ticket, p)
+		if f.Query != "" {
+			v.Match = &Match{Snippet: found.Snippet}
+		}
+		return v
+	})
 	return nil
 }
 
@@ -125,6 +132,7 @@ func ticketsScope(f ticket.ListFilter, seenBy string) string {
 		join(!bound.at.IsZero(), "%s=%s", bound.param, bound.at.Format(time.RFC3339Nano))
 	}
 	join(f.Sort != ticket.SortNewest, "sort=%s", f.Sort)
+	join(f.Query != "", "q=%q", f.Query)
 	return b.String()
 }
 
@@ -219,6 +227,10 @@ func listFilter(q url.Values, by auth.Principal) (ticket.ListFilter, error) {
 	if !f.CreatedAfter.IsZero() && !f.CreatedBefore.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore) {
 		return f, requestError(codeBadRequest, "created_after must be before created_before: no ticket is created in between")
 	}
+	f.Query = searchQuery(q.Get("q"))
+	if f.Query != "" && q.Get("sort") == "" {
+		return f, nil // a search's own order: by relevance, then newest first
+	}
 	sort, ok := ticket.ParseSort(q.Get("sort"))
 	if !ok {
 		return f, requestError(codeBadRequest, "sort must be one of %s, %s, %s, %s, not %q",
@@ -226,6 +238,23 @@ func listFilter(q url.Values, by auth.Principal) (ticket.ListFilter, error) {
 	}
 	f.Sort = sort
 	return f, nil
+}
+
+// maxQueryLen is how many characters of q a search reads; the rest of a longer one is left out,
+// since a search of a thousand characters has long since found what it will.
+const maxQueryLen = 1000
+
+// searchQuery returns the text of q that a search reads: trimmed, at most maxQueryLen characters,
+// with what no text holds (a NUL, bytes that are not UTF-8) read as spaces. Any text is a search:
+// its syntax is the store's to read leniently, never a reason to refuse it.
+func searchQuery(q string) string {
+	q = strings.ToValidUTF8(q, " ")
+	q = strings.ReplaceAll(q, "\x00", " ")
+	q = strings.TrimSpace(q)
+	if utf8.RuneCountInString(q) > maxQueryLen {
+		q = strings.TrimSpace(string([]rune(q)[:maxQueryLen]))
+	}
+	return q
 }
 
 // textFilter returns the query parameter name trimmed, "" when it is not given, and refuses a

@@ -52,10 +52,15 @@ func (f *triageService) ChangeTicket(_ context.Context, _ auth.Principal, _ stri
 	return ticket.Change{Ticket: f.held}, nil
 }
 
-// ListTickets answers every listing with the held ticket and a next page after it.
-func (f *triageService) ListTickets(_ context.Context, _ auth.Principal, lf ticket.ListFilter) (ticket.Page[ticket.Ticket], error) {
+// ListTickets answers every listing with the held ticket and a next page after it; a search
+// finds it with a snippet, and its cursor carries the rank.
+func (f *triageService) ListTickets(_ context.Context, _ auth.Principal, lf ticket.ListFilter) (ticket.Page[ticket.Found], error) {
 	f.listed = append(f.listed, lf)
-	return ticket.Page[ticket.Ticket]{Items: []ticket.Ticket{f.held}, Next: &ticket.Cursor{At: f.held.CreatedAt, ID: f.held.ID}}, nil
+	if lf.Query != "" {
+		return ticket.Page[ticket.Found]{Items: []ticket.Found{{Ticket: f.held, Rank: 0.25, Snippet: "the [printer] jams"}},
+			Next: &ticket.Cursor{At: f.held.CreatedAt, ID: f.held.ID, Rank: 0.25}}, nil
+	}
+	return ticket.Page[ticket.Found]{Items: []ticket.Found{{Ticket: f.held}}, Next: &ticket.Cursor{At: f.held.CreatedAt, ID: f.held.ID}}, nil
 }
 
 func newTriageServer() (*Server, *triageService) {
@@ -206,6 +211,17 @@ func TestListFilters(t *testing.T) {
 		{"eli", "sort=title", ticket.ListFilter{}, true},
 		{"eli", "sort=CREATED_AT", ticket.ListFilter{}, true},
 		{"eli", "sort=%2Bcreated_at", ticket.ListFilter{}, true},
+		{"eli", "q=%20printer%20jam%20", ticket.ListFilter{Query: "printer jam"}, false},
+		{"eli", "q=%20%20", ticket.ListFilter{}, false},
+		{"eli", "q=&sort=created_at", ticket.ListFilter{Sort: ticket.SortOldest}, false},
+		{"eli", "q=printer", ticket.ListFilter{Query: "printer"}, false}, // by relevance
+		{"eli", "q=printer&sort=created_at", ticket.ListFilter{Query: "printer", Sort: ticket.SortOldest}, false},
+		{"eli", "q=printer&sort=-created_at", ticket.ListFilter{Query: "printer", Sort: ticket.SortNewest}, false},
+		{"eli", "q=printer&sort=relevance", ticket.ListFilter{}, true},
+		{"eli", "q=" + url.QueryEscape(`"paper jam" or toner -laser`), ticket.ListFilter{Query: `"paper jam" or toner -laser`}, false},
+		{"eli", "q=a%00b%FFc", ticket.ListFilter{Query: "a b c"}, false},
+		{"eli", "q=" + strings.Repeat("%C3%A9", 2000), ticket.ListFilter{Query: strings.Repeat("é", maxQueryLen)}, false},
+		{"eli", "q=printer&group=hardware&tag=VIP", ticket.ListFilter{Query: "printer", Group: "hardware", Tags: []string{"vip"}}, false},
 		{"dana", "assignee=me&requester=bob%40example.com&escalated=false&breached=true&updated_after=2026-11-26T10:00:00Z&sort=updated_at&status=open",
 			ticket.ListFilter{Assignee: "dana@example.com", Requester: "bob@example.com", Escalated: &no, Breached: true,
 				UpdatedAfter: at, Sort: ticket.SortOldUpdates, Status: ticket.StatusOpen}, false},
@@ -228,9 +244,11 @@ func TestListFilters(t *testing.T) {
 		if strings.HasPrefix(tc.query, "tag=t0") {
 			continue // only that it is taken
 		}
-		tc.want.Sort = cmp.Or(tc.want.Sort, ticket.SortNewest)
+		if tc.want.Query == "" {
+			tc.want.Sort = cmp.Or(tc.want.Sort, ticket.SortNewest) // a search's own order is ""
+		}
 		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: filter %+v, want %+v", tc.query, got, tc.want)
+			t.Errorf("%s: filter %+v, want %+v", abbreviated(tc.query), got, tc.want)
 		}
 	}
 }
@@ -292,6 +310,13 @@ func TestCursorsBoundToFilters(t *testing.T) {
 		{"by update, then by creation", "eli", "sort=updated_at", "eli", "sort=created_at", false},
 		{"the default order, named", "eli", "sort=-created_at", "eli", "", true},
 		{"the default order, then named", "eli", "", "eli", "sort=-created_at", true},
+		{"the same search", "eli", "q=printer", "eli", "q=%20printer", true},
+		{"another search", "eli", "q=printer", "eli", "q=printers", false},
+		{"a search, then none", "eli", "q=printer", "eli", "", false},
+		{"no search, then one", "eli", "", "eli", "q=printer", false},
+		{"an empty search is none", "eli", "q=%20", "eli", "", true},
+		{"a search with a filter, then without", "eli", "q=printer&group=hardware", "eli", "q=printer", false},
+		{"a customer's search, then an agent's", "alice", "q=printer", "eli", "q=printer&requester=alice%40example.com", false},
 	}
 	for _, tc := range tests {
 		cursor := cursorOf(tc.madeBy, tc.made)
@@ -308,6 +333,38 @@ func TestCursorsBoundToFilters(t *testing.T) {
 		old := srv.cursors.encode(scope, &ticket.Cursor{At: time.Now(), ID: triageTicket})
 		if w := srv.send("GET", "/api/v1/tickets?"+query+"&cursor="+url.QueryEscape(*old), "eli", ""); w.Code != http.StatusOK {
 			t.Errorf("?%s: a cursor made before the new filters: status %d: %s", query, w.Code, w.Body)
+		}
+	}
+}
+
+// TestSearchView checks what a search answers: each ticket with its match, which a listing
+// without q leaves out, and a cursor that carries the rank of the last.
+func TestSearchView(t *testing.T) {
+	srv, _ := newTriageServer()
+	for _, tc := range []struct {
+		query string
+		match any
+	}{
+		{"q=printer", map[string]any{"snippet": "the [printer] jams"}},
+		{"", nil},
+		{"q=%20", nil},
+	} {
+		w := srv.send("GET", "/api/v1/tickets?"+tc.query, "alice", "")
+		var p struct {
+			Items      []map[string]any `json:"items"`
+			NextCursor *string          `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != http.StatusOK || len(p.Items) != 1 || p.NextCursor == nil {
+			t.Fatalf("?%s: status %d, %v: %s", tc.query, w.Code, err, w.Body)
+		}
+		match, ok := p.Items[0]["match"]
+		if !reflect.DeepEqual(match, tc.match) || ok != (tc.match != nil) {
+			t.Errorf("?%s: match %v (there: %v), want %v", tc.query, match, ok, tc.match)
+		}
+		payload, _, _ := strings.Cut(*p.NextCursor, ".")
+		pos, err := ticket.ParseCursor(payload)
+		if err != nil || (pos.Rank != 0) != (tc.match != nil) {
+			t.Errorf("?%s: the cursor's position %+v, %v", tc.query, pos, err)
 		}
 	}
 }

@@ -43,6 +43,15 @@ type Ticket struct {
 	// clients ask for it with the listing's breached filter.
 	FirstResponseDueAt *time.Time `json:"first_response_due_at"`
 	AutoCloseAt        *time.Time `json:"auto_close_at"`
+	// Match is how the ticket matched a search (GET /tickets?q=), and only there: nil, left out,
+	// everywhere else.
+	Match *Match `json:"match,omitempty"`
+}
+
+// Match is how a ticket matched a search.
+type Match struct {
+	// Snippet is the words around the match, from what the searcher may read.
+	Snippet string `json:"snippet"`
 }
 
 // viewTicket shows t to by, who may see it (the service checked).

@@ -28,6 +28,12 @@ func (s *fakeStore) ListTickets(_ context.Context, f ticket.ListFilter) (ticket.
 	return ticket.Page[ticket.Ticket]{Items: []ticket.Ticket{*s.held}}, nil
 }
 
+func (s *fakeStore) SearchTickets(_ context.Context, f ticket.ListFilter, upTo ticket.Visibility) (ticket.Page[ticket.Found], error) {
+	s.searched = append(s.searched, f)
+	s.upTo = append(s.upTo, upTo)
+	return ticket.Page[ticket.Found]{Items: []ticket.Found{{Ticket: *s.held, Rank: 0.5, Snippet: "the printer"}}}, nil
+}
+
 func (s *fakeStore) ListComments(_ context.Context, _ string, _ ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Comment], error) {
 	s.upTo = append(s.upTo, upTo)
 	return ticket.Page[ticket.Comment]{}, nil
@@ -179,5 +185,59 @@ func TestCustomerListings(t *testing.T) {
 		if len(st.listed) != 1 || st.listed[0].Requester != tc.want || st.listed[0].Group != "hardware" {
 			t.Errorf("%s: asked the store %+v, want requester %q and the rest of the filter", tc.name, st.listed, tc.want)
 		}
+	}
+}
+
+// TestSearches checks what a search asks of the store: the comments that the key may read, a
+// customer's own tickets only and none of another's, and the rest of the filter; and that a
+// listing without a query is no search.
+func TestSearches(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		by        auth.Principal
+		requester string
+		want      string // the requester the store is asked for; "-" when it is not asked
+		upTo      ticket.Visibility
+	}{
+		{"a customer's search", alice, "", alice.Subject, ticket.VisibilityPublic},
+		{"a customer's search of another's tickets", alice, "bob@example.com", "-", ""},
+		{"an agent's search", dana, "", "", ticket.VisibilityInternal},
+		{"an agent's search of a requester's tickets", dana, "bob@example.com", "bob@example.com", ticket.VisibilityInternal},
+		{"an automation's search", auth.Principal{Name: "bot", Role: auth.RoleAutomation}, "", "", ticket.VisibilityInternal},
+	} {
+		s, st, _ := accessService()
+		f := ticket.ListFilter{Requester: tc.requester, Group: "hardware", Query: "printer", PageRequest: ticket.PageRequest{Limit: 10}}
+		page, err := s.ListTickets(ctx, tc.by, f)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if len(st.listed) != 0 {
+			t.Errorf("%s: listed %+v instead of searching", tc.name, st.listed)
+		}
+		if tc.want == "-" {
+			if len(st.searched) != 0 || len(page.Items) != 0 || page.Next != nil {
+				t.Errorf("%s: asked the store %+v, answered %+v; want an empty page", tc.name, st.searched, page)
+			}
+			continue
+		}
+		if len(st.searched) != 1 || st.searched[0].Requester != tc.want || st.searched[0].Group != "hardware" || st.searched[0].Query != "printer" {
+			t.Errorf("%s: asked the store %+v, want requester %q and the rest of the filter", tc.name, st.searched, tc.want)
+		}
+		if len(st.upTo) != 1 || st.upTo[0] != tc.upTo {
+			t.Errorf("%s: searched up to %v, want %s", tc.name, st.upTo, tc.upTo)
+		}
+		if len(page.Items) != 1 || page.Items[0].Snippet != "the printer" || page.Items[0].Ticket.ID != alicesTicket {
+			t.Errorf("%s: answered %+v, want what the store found", tc.name, page)
+		}
+	}
+
+	s, st, _ := accessService()
+	page, err := s.ListTickets(ctx, dana, ticket.ListFilter{PageRequest: ticket.PageRequest{Limit: 10}})
+	if err != nil || len(st.searched) != 0 || len(st.listed) != 1 {
+		t.Fatalf("a listing without a query: %v, searched %+v, listed %+v", err, st.searched, st.listed)
+	}
+	if len(page.Items) != 1 || page.Items[0].Ticket.ID != alicesTicket || page.Items[0].Rank != 0 || page.Items[0].Snippet != "" {
+		t.Errorf("a listing without a query answered %+v, want the ticket with no rank or snippet", page)
 	}
 }

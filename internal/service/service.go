@@ -34,6 +34,10 @@ type Workflows interface {
 type Store interface {
 	Ticket(ctx context.Context, id string) (ticket.Ticket, error)
 	ListTickets(ctx context.Context, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error)
+	// SearchTickets lists the tickets that match f.Query, most relevant first, then newest, with
+	// every other condition of f; the comments it searches are those a reader of visibility upTo
+	// may see.
+	SearchTickets(ctx context.Context, f ticket.ListFilter, upTo ticket.Visibility) (ticket.Page[ticket.Found], error)
 	// ListComments and ListEvents show what a reader of visibility upTo may see: VisibilityInternal
 	// shows everything; VisibilityPublic leaves out internal notes and the events that record them.
 	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Comment], error)

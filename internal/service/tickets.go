@@ -145,14 +145,31 @@ const workflowReadTimeout = time.Second
 // ListTickets returns a page of the tickets that by may see, with every condition of f. To a
 // customer other requesters' tickets do not exist: their listing is of their own tickets, and
 // one that asks for another requester's is empty, as it would be if they had none.
-func (s *Service) ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Ticket], error) {
+//
+// With f.Query it is a search: the tickets that match it, most relevant first, then newest, each
+// with how well it matched and the words around the match. The comments it searches are those by
+// may read, so a customer's search never matches an internal note, not even on their own ticket.
+// Without it, each ticket is found with no rank and no snippet, in the order of f.Sort: one
+// listing, whichever it is, for the API to show.
+func (s *Service) ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Found], error) {
 	if by.Role == auth.RoleCustomer {
 		if f.Requester != "" && f.Requester != by.Subject {
-			return ticket.Page[ticket.Ticket]{}, nil
+			return ticket.Page[ticket.Found]{}, nil
 		}
 		f.Requester = by.Subject
 	}
-	return s.store.ListTickets(ctx, f)
+	if f.Query != "" {
+		return s.store.SearchTickets(ctx, f, by.Reads())
+	}
+	page, err := s.store.ListTickets(ctx, f)
+	if err != nil {
+		return ticket.Page[ticket.Found]{}, err
+	}
+	found := make([]ticket.Found, len(page.Items))
+	for i, t := range page.Items {
+		found[i] = ticket.Found{Ticket: t}
+	}
+	return ticket.Page[ticket.Found]{Items: found, Next: page.Next}, nil
 }
 
 // ListComments returns a page of a ticket's comments that by may read, without internal notes for

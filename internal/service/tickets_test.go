@@ -24,6 +24,8 @@ type (
 		err    error
 		upTo   []ticket.Visibility // of each listing of comments or events
 		listed []ticket.ListFilter // of each listing of tickets
+		// searched is the filter of each search
+		searched []ticket.ListFilter
 	}
 	fakeWorkflows struct {
 		Workflows

@@ -21,6 +21,8 @@ type Cursor struct {
 	At  time.Time `json:"t,omitzero"`
 	ID  string    `json:"i,omitempty"`
 	Seq int64     `json:"s,omitempty"`
+	// Rank is the relevance of the last item of a search's page, which the next page goes on from.
+	Rank float64 `json:"r,omitempty"`
 }
 
 // Encode returns the cursor as the opaque string clients pass back.
@@ -79,8 +81,19 @@ type ListFilter struct {
 	Breached bool
 	// CreatedAfter, CreatedBefore and UpdatedAfter bound the times when set (non-zero).
 	CreatedAfter, CreatedBefore, UpdatedAfter time.Time
-	// Sort orders the page; "" is SortNewest.
+	// Sort orders the page; "" is SortNewest for a listing, relevance then newest for a search
+	// (Query).
 	Sort Sort
+	// Query is a full-text search in web-search syntax over the title, the description and the
+	// comments (internal notes only for a reader who may see them); "" for none.
+	Query string
+}
+
+// Found is a ticket that a search found, how well it matched, and the words around the match.
+type Found struct {
+	Ticket  Ticket
+	Rank    float64
+	Snippet string
 }
 
 // Sort is an order of a listing of tickets. Cursors are keyed on its column, then the ID.

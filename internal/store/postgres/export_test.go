@@ -23,3 +23,6 @@ func MigrateTo(dsn string, version uint) error {
 
 // ListTicketsQuery is the statement ListTickets runs, so that tests can ask for its plan.
 var ListTicketsQuery = listTicketsQuery
+
+// SearchTicketsQuery is the statement SearchTickets runs, so that tests can ask for its plan.
+var SearchTicketsQuery = searchTicketsQuery

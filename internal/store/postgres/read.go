@@ -107,6 +107,29 @@ const breached = `((status = 'open' AND first_response_due_at < now()) OR sla_br
 func listTicketsQuery(f ticket.ListFilter) (string, []any) {
 	o, _ := orderOf(f.Sort)
 	var q query
+	q.filter(f)
+	orderBy := o.keyset(&q, f.After)
+	sql := `SELECT ` + ticketColumns + ` FROM tickets` + q.whereClause() +
+		` ORDER BY ` + orderBy + ` LIMIT ` + q.arg(f.Limit+1)
+	return sql, q.args
+}
+
+// keyset adds to q the condition of the rows after c in this order, when there is a cursor, and
+// returns the order's ORDER BY.
+func (o order) keyset(q *query, c *ticket.Cursor) string {
+	dir, cmp := " DESC", " < "
+	if !o.desc {
+		dir, cmp = "", " > "
+	}
+	if c != nil {
+		q.where("(" + o.column + ", id)" + cmp + "(" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
+	}
+	return o.column + dir + ", id" + dir
+}
+
+// filter adds the conditions of every filter that f sets but its Query, Sort and cursor, on the
+// columns of tickets, unqualified: ListTickets and SearchTickets filter alike.
+func (q *query) filter(f ticket.ListFilter) {
 	if f.Status != "" {
 		q.where("status = " + q.arg(string(f.Status)))
 	}
@@ -150,16 +173,6 @@ func listTicketsQuery(f ticket.ListFilter) (string, []any) {
 	if at := f.UpdatedAfter; !at.IsZero() {
 		q.where("updated_at > " + q.arg(ticket.Timestamp(at)))
 	}
-	dir, cmp := " DESC", " < "
-	if !o.desc {
-		dir, cmp = "", " > "
-	}
-	if c := f.After; c != nil {
-		q.where("(" + o.column + ", id)" + cmp + "(" + q.arg(c.At) + ", " + q.arg(c.ID) + ")")
-	}
-	sql := `SELECT ` + ticketColumns + ` FROM tickets` + q.whereClause() +
-		` ORDER BY ` + o.column + dir + `, id` + dir + ` LIMIT ` + q.arg(f.Limit+1)
-	return sql, q.args
 }
 
 // ceilMicrosecond returns the first microsecond at or after t, in UTC.
