@@ -1027,7 +1027,7 @@ type KeyList struct {
 
 // Match How a ticket matched a search: only on the tickets of a listing with `q`, left out everywhere else.
 type Match struct {
-	// Snippet The words around the match, from the title, the description or a comment that the key may read. It is text like any other field: a client escapes it before putting it into HTML.
+	// Snippet The words around the match, from the title and description or from a comment that the key may read, with each matched word between `«` and `»`. It is text like any other field, not HTML: a client escapes it before putting it into a page.
 	Snippet string `json:"snippet"`
 }
 
@@ -1594,7 +1594,7 @@ type RevokeKeyParams struct {
 
 // ListTicketsParams defines parameters for ListTickets.
 type ListTicketsParams struct {
-	// Q A full-text search over the title, the description and the comments, in web-search syntax: words that must all be there, `"an exact phrase"`, `or` between two alternatives, `-word` for a word that must not be there. Internal notes are searched only for keys that may read them: a customer key's search never matches one. Any text is a valid search, never a `400` for its syntax; one with no word to look for finds nothing. It is trimmed, and only its first 1000 characters count; an empty one is no search. A cursor continues only the search that made it.
+	// Q A full-text search over the title, the description and the comments, in web-search syntax: words that must all be there, `"an exact phrase"`, `or` between two alternatives, `-word` for a word that must not be there. Internal notes are searched only for keys that may read them: a customer key's search never matches one. Words are matched by their stem (`printers` finds `printer`), whatever their case. Any text is a valid search, never a `400` for its syntax; one with no word to look for (only common words like `the`, or only `-word`s) finds nothing. The tickets found come most relevant first (a match in the title counts most, then the description, then a comment), then newest, unless `sort` is given. It is trimmed, and only its first 1000 characters count; an empty one is no search. A cursor continues only the search that made it.
 	Q *SearchQuery `form:"q,omitempty" json:"q,omitempty"`
 
 	// Status Only tickets in this status.
