@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
 )
 
 // upsertTicket writes the ticket row unless the stored row is as new or newer. The version guard
@@ -82,7 +84,29 @@ ON CONFLICT (ticket_id, seq) DO UPDATE SET
 	data        = EXCLUDED.data,
 	at          = EXCLUDED.at
 WHERE ticket_events.at < EXCLUDED.at`
+
+	// insertEventOut puts an event on the feed in the transaction that records it: its position
+	// is the transaction's ID and the event's index in its change (see 000008_events_out). A
+	// retry finds the row and keeps it, position and all; an event that took the number of one
+	// from a lost workflow task replaces it, as in ticket_events.
+	insertEventOut = `
+INSERT INTO events_out (position, ticket_id, seq, type, at, requester, internal, comment_id, ticket)
+VALUES (pg_current_xact_id()::text::bigint * 65536 + $1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (ticket_id, seq) DO UPDATE SET
+	type       = EXCLUDED.type,
+	at         = EXCLUDED.at,
+	internal   = EXCLUDED.internal,
+	comment_id = EXCLUDED.comment_id,
+	ticket     = EXCLUDED.ticket
+WHERE events_out.at < EXCLUDED.at`
+
+	// notifyFeed wakes the feed's readers (LISTEN ticketflow_events) when the transaction
+	// commits; PostgreSQL sends one notice per transaction however many events it wrote.
+	notifyFeed = `SELECT pg_notify('` + FeedChannel + `', '')`
 )
+
+// FeedChannel is the channel on which PostgreSQL notifies that events came out.
+const FeedChannel = "ticketflow_events"
 
 // Persist writes one change: the ticket as it is after the change, the comment it added if any,
 // and its events. It is idempotent, as Temporal's activity retries need: writing a change twice,
@@ -116,13 +140,28 @@ func (db *DB) Persist(ctx context.Context, ch ticket.Change) error {
 	if c := ch.Comment; c != nil {
 		b.Queue(insertComment, commentID, id, c.Body, c.Author, c.CreatedAt, string(c.Visibility))
 	}
-	for _, e := range ch.Events {
+	var snapshot []byte
+	if len(ch.Events) > 0 {
+		if snapshot, err = json.Marshal(wire.FromTicket(t)); err != nil {
+			return ticket.Errorf(ticket.EINVALID, "postgres: persist ticket %s: %v", id, err)
+		}
+	}
+	for i, e := range ch.Events {
 		data := e.Data
 		if data == nil {
 			data = map[string]any{} // the column holds an object, never JSON null
 		}
 		b.Queue(insertEvent, id, e.Seq, string(e.Type), string(e.FromStatus), string(e.ToStatus),
 			e.Actor, data, e.At)
+		var comment *string
+		if e.Type == ticket.EventCommented && ch.Comment != nil {
+			comment = &commentID
+		}
+		b.Queue(insertEventOut, i, id, e.Seq, string(e.Type), e.At, t.Requester,
+			data["visibility"] == string(ticket.VisibilityInternal), comment, snapshot)
+	}
+	if len(ch.Events) > 0 {
+		b.Queue(notifyFeed)
 	}
 
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {

@@ -1,0 +1,163 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ticketflow/ticketflow"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/wire"
+)
+
+// eventIDSpace is the namespace of the events' IDs: an event's ID is the name-based UUID of its
+// ticket and number, so that every path and every delivery gives it the same one without storing it.
+var eventIDSpace = uuid.MustParse("5d0f3c1e-8f0a-4c39-9a55-6f2b1d7e0c41")
+
+// EventID returns the ID of the seq-th event of a ticket.
+func EventID(ticketID string, seq int64) string {
+	return uuid.NewSHA1(eventIDSpace, []byte(ticketID+"/"+strconv.FormatInt(seq, 10))).String()
+}
+
+// settled is the position below which every event is settled: every transaction that could still
+// write a lower one has ended. See 000008_events_out.
+const settled = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536`
+
+// ReadFeed returns the events after f.After, in the order of their positions, that meet f's
+// conditions and are settled: no event that a later read would return comes before the last one
+// returned. Next is the last event's position when the page is full, else the position up to
+// which the feed was read, so that a reader that polls with it neither reads an event twice nor
+// misses one, and skips at once what its filter leaves out.
+//
+// It returns a ticket.EINVALID *ticket.Error for a limit out of range, a negative position, a
+// ticket ID that is not a UUID or a visibility that is neither.
+func (db *DB) ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPage, error) {
+	// A change is acknowledged once its transaction commits, but its events settle only when the
+	// transactions begun before it end too, which takes a moment more. A page that is not full
+	// while events are pending is read again, briefly, so that a client who reads the feed
+	// after a change finds its events there.
+	for wait := time.Millisecond; ; wait *= 2 {
+		page, pending, err := db.readFeed(ctx, f)
+		if err != nil || !pending || len(page.Items) == f.Limit || wait > settleWait {
+			return page, err
+		}
+		select {
+		case <-ctx.Done():
+			return page, nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// settleWait bounds how long ReadFeed waits for pending events to settle: about as long as the
+// writes of a few changes take, beyond which something else holds the horizon back.
+const settleWait = 64 * time.Millisecond
+
+func (db *DB) readFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPage, bool, error) {
+	if f.Limit < 1 || f.Limit > ticket.MaxPageSize {
+		return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINVALID, "limit must be 1 to %d, not %d", ticket.MaxPageSize, f.Limit)
+	}
+	if f.After < 0 {
+		return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINVALID, "%s", ticket.ErrBadCursor)
+	}
+	if err := checkVisibility(f.UpTo); err != nil {
+		return ticket.FeedPage{}, false, err
+	}
+	var q query
+	q.where("o.position > " + q.arg(f.After))
+	q.where("o.position < h.settled")
+	if len(f.Types) > 0 {
+		types := make([]string, len(f.Types))
+		for i, t := range f.Types {
+			types[i] = string(t)
+		}
+		q.where("o.type = ANY(" + q.arg(types) + ")")
+	}
+	if f.TicketID != "" {
+		tid, ok := parseID(f.TicketID)
+		if !ok {
+			return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINVALID, "ticket %q is not a ticket's ID", f.TicketID)
+		}
+		q.where("o.ticket_id = " + q.arg(tid))
+	}
+	if f.Requester != "" {
+		q.where("o.requester = " + q.arg(f.Requester))
+	}
+	if f.UpTo == ticket.VisibilityPublic {
+		q.where("NOT o.internal")
+	}
+	// One row for the horizon even when no event is found, then one per event. pending says
+	// whether events are stored that are not settled yet.
+	sql := `WITH s AS (SELECT ` + settled + ` AS settled),
+h AS (SELECT settled, EXISTS (SELECT 1 FROM events_out WHERE position >= s.settled) AS pending FROM s)
+SELECT h.settled, h.pending, e.position, e.ticket_id, e.seq, e.type, e.from_status, e.to_status, e.actor, e.data, e.at, e.ticket,
+	e.comment_id, e.body, e.author, e.created_at, e.visibility
+FROM h LEFT JOIN LATERAL (
+	SELECT o.position, o.ticket_id, o.seq, o.type, coalesce(ev.from_status, '') AS from_status,
+		coalesce(ev.to_status, '') AS to_status, ev.actor, ev.data, ev.at, o.ticket,
+		c.id AS comment_id, c.body, c.author, c.created_at, c.visibility
+	FROM events_out o
+	JOIN ticket_events ev ON ev.ticket_id = o.ticket_id AND ev.seq = o.seq
+	LEFT JOIN comments c ON c.id = o.comment_id` + q.whereClause() + `
+	ORDER BY o.position LIMIT ` + q.arg(f.Limit) + `
+) AS e ON true
+ORDER BY e.position`
+	rows, err := db.pool.Query(ctx, sql, q.args...)
+	if err != nil {
+		return ticket.FeedPage{}, false, translate(ctx, err, "read the feed")
+	}
+	defer rows.Close()
+	page := ticket.FeedPage{Items: []ticket.OutEvent{}, Next: f.After}
+	var (
+		horizon int64
+		pending bool
+	)
+	for rows.Next() {
+		var (
+			pos, seq                      *int64
+			tid, typ, from, to, actor     *string
+			data                          map[string]any
+			at, created                   *time.Time
+			snapshot                      []byte
+			cid, body, author, visibility *string
+		)
+		if err := rows.Scan(&horizon, &pending, &pos, &tid, &seq, &typ, &from, &to, &actor, &data, &at, &snapshot,
+			&cid, &body, &author, &created, &visibility); err != nil {
+			return ticket.FeedPage{}, false, translate(ctx, err, "read the feed")
+		}
+		if pos == nil {
+			break // no event: the horizon's row alone
+		}
+		var w ticketflow.Ticket
+		if err := json.Unmarshal(snapshot, &w); err != nil {
+			return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINTERNAL, "postgres: the feed's event %d holds no ticket: %v", *pos, err)
+		}
+		if data == nil {
+			data = map[string]any{}
+		}
+		ev := ticket.OutEvent{
+			ID: EventID(*tid, *seq), Position: *pos, Ticket: wire.DomainTicket(w),
+			Event: ticket.Event{Seq: *seq, Type: ticket.EventType(*typ), FromStatus: ticket.Status(*from),
+				ToStatus: ticket.Status(*to), Actor: *actor, Data: data, At: at.UTC()},
+		}
+		if cid != nil {
+			ev.Comment = &ticket.Comment{ID: *cid, TicketID: *tid, Body: *body, Author: *author,
+				CreatedAt: created.UTC(), Visibility: ticket.Visibility(*visibility)}
+		}
+		page.Items = append(page.Items, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return ticket.FeedPage{}, false, translate(ctx, err, "read the feed")
+	}
+	switch {
+	case len(page.Items) == f.Limit:
+		page.Next = page.Items[len(page.Items)-1].Position
+	case horizon-1 > f.After:
+		// Every settled position up to the horizon has been read: none below it can come later.
+		page.Next = horizon - 1
+	}
+	return page, pending, nil
+}
