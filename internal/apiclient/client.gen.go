@@ -295,6 +295,39 @@ func (e NotFoundProblemType) Valid() bool {
 	}
 }
 
+// Defines values for OutEventType.
+const (
+	OutEventTypeTicketAssigned           OutEventType = "ticket.assigned"
+	OutEventTypeTicketCommented          OutEventType = "ticket.commented"
+	OutEventTypeTicketCreated            OutEventType = "ticket.created"
+	OutEventTypeTicketEscalated          OutEventType = "ticket.escalated"
+	OutEventTypeTicketStatusChanged      OutEventType = "ticket.status_changed"
+	OutEventTypeTicketTagsChanged        OutEventType = "ticket.tags_changed"
+	OutEventTypeTicketTransitionRejected OutEventType = "ticket.transition_rejected"
+)
+
+// Valid indicates whether the value is a known member of the OutEventType enum.
+func (e OutEventType) Valid() bool {
+	switch e {
+	case OutEventTypeTicketAssigned:
+		return true
+	case OutEventTypeTicketCommented:
+		return true
+	case OutEventTypeTicketCreated:
+		return true
+	case OutEventTypeTicketEscalated:
+		return true
+	case OutEventTypeTicketStatusChanged:
+		return true
+	case OutEventTypeTicketTagsChanged:
+		return true
+	case OutEventTypeTicketTransitionRejected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreconditionFailedProblemStatus.
 const (
 	PreconditionFailedProblemStatusN412 PreconditionFailedProblemStatus = 412
@@ -907,6 +940,14 @@ type EventPage struct {
 // EventType What an event records. `transition_rejected` is a change that an automation signalled and the lifecycle refused; `assigned` a change of the assignee or the group; `tags_changed` a change of the tags.
 type EventType string
 
+// FeedPage defines model for FeedPage.
+type FeedPage struct {
+	Items []OutEvent `json:"items"`
+
+	// NextCursor Where the feed goes on: pass it as `after` for what comes next. Never null.
+	NextCursor string `json:"next_cursor"`
+}
+
 // FieldError A field of the input and what is wrong with it.
 type FieldError struct {
 	// Field Examples: title
@@ -1102,6 +1143,36 @@ type NotFoundProblemType string
 
 // OptionalComment A comment added with the change: up to 20000 characters after trimming; empty adds none.
 type OptionalComment = string
+
+// OutEvent An event out: an audit event with the ticket as its change left it, the same on the feed and on every other path.
+type OutEvent struct {
+	// CreatedAt An RFC 3339 time in UTC with exactly six fractional digits (microseconds), trailing zeros kept.
+	//
+	// Examples: 2026-11-26T10:00:00.123456Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Cursor The event's place in the feed: `after` it comes every later event.
+	Cursor string `json:"cursor"`
+	Data   struct {
+		// Comment A message on a ticket.
+		Comment *Comment `json:"comment,omitempty"`
+
+		// Event One entry of a ticket's audit trail.
+		Event Event `json:"event"`
+
+		// Ticket A support request and where it stands.
+		Ticket Ticket `json:"ticket"`
+	} `json:"data"`
+
+	// Id The event's ID: the same event always has the same one, on every path and in every delivery.
+	Id openapi_types.UUID `json:"id"`
+
+	// Type `ticket.` and the audit event's type.
+	Type OutEventType `json:"type"`
+}
+
+// OutEventType `ticket.` and the audit event's type.
+type OutEventType string
 
 // PreconditionFailedProblem defines model for PreconditionFailedProblem.
 type PreconditionFailedProblem struct {
@@ -1444,6 +1515,15 @@ type Cursor = string
 // EscalatedFilter defines model for EscalatedFilter.
 type EscalatedFilter = bool
 
+// FeedAfter defines model for FeedAfter.
+type FeedAfter = string
+
+// FeedTicket defines model for FeedTicket.
+type FeedTicket = openapi_types.UUID
+
+// FeedTypes defines model for FeedTypes.
+type FeedTypes = string
+
 // GroupFilter The team a ticket is queued for: 1 to 100 characters after trimming, on one line.
 type GroupFilter = Group
 
@@ -1569,6 +1649,24 @@ type GetOpenAPIDocumentParams struct {
 type RedocParams struct {
 	// IfNoneMatch An `ETag` from an earlier response, or a list of them: when it still matches, the answer is `304` with no body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+
+	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
+	XRequestId *RequestId `json:"X-Request-Id,omitempty"`
+}
+
+// ReadFeedParams defines parameters for ReadFeed.
+type ReadFeedParams struct {
+	// After The `cursor` of an event, or a `next_cursor` of the feed: the page starts after it. One that the server did not make is `400`.
+	After *FeedAfter `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Types Only events of these types, comma-separated or repeated (`ticket.commented,ticket.status_changed`); the `ticket.` may be left out. An unknown type is `400`.
+	Types *FeedTypes `form:"types,omitempty" json:"types,omitempty"`
+
+	// Ticket Only the events of this ticket (its ID). A ticket the key may not read has none.
+	Ticket *FeedTicket `form:"ticket,omitempty" json:"ticket,omitempty"`
 
 	// XRequestId An ID of the client's own for this request, echoed on the response and written to the server's logs. Anything but 1 to 200 printable ASCII characters is replaced by a generated ID.
 	XRequestId *RequestId `json:"X-Request-Id,omitempty"`
@@ -2154,6 +2252,13 @@ type ClientInterface interface {
 	// Corresponds with GET /api/redoc (the `Redoc` operationId).
 	Redoc(ctx context.Context, params *RedocParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReadFeed Read the events of every ticket
+	//
+	// The feed: every event recorded since the feed began, of every ticket the key may read, oldest first, in one order that never changes. Each event has a `cursor`; reading `after` it gives every later event, with none missed and none twice, even those whose changes were being written at the time. Without `after` the feed is read from its start. `next_cursor` is never null: it continues after the last event of a full page, or after everything the feed held when the page was read, so a reader polls with it. Its cursors compare as strings in the feed's order. A customer key reads the events of its own tickets only, without internal notes. The feed holds the events recorded since it was introduced; a ticket's audit trail holds all of them.
+	//
+	// Corresponds with GET /api/v1/events (the `ReadFeed` operationId).
+	ReadFeed(ctx context.Context, params *ReadFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListKeys List API keys
 	//
 	// Every key, oldest first, without secrets. Admin only.
@@ -2440,6 +2545,23 @@ func (c *Client) GetOpenAPIDocument(ctx context.Context, params *GetOpenAPIDocum
 // Corresponds with GET /api/redoc (the `Redoc` operationId).
 func (c *Client) Redoc(ctx context.Context, params *RedocParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRedocRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReadFeed Read the events of every ticket
+//
+// The feed: every event recorded since the feed began, of every ticket the key may read, oldest first, in one order that never changes. Each event has a `cursor`; reading `after` it gives every later event, with none missed and none twice, even those whose changes were being written at the time. Without `after` the feed is read from its start. `next_cursor` is never null: it continues after the last event of a full page, or after everything the feed held when the page was read, so a reader polls with it. Its cursors compare as strings in the feed's order. A customer key reads the events of its own tickets only, without internal notes. The feed holds the events recorded since it was introduced; a ticket's audit trail holds all of them.
+//
+// Corresponds with GET /api/v1/events (the `ReadFeed` operationId).
+func (c *Client) ReadFeed(ctx context.Context, params *ReadFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReadFeedRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3186,6 +3308,111 @@ func NewRedocRequest(server string, params *RedocParams) (*http.Request, error) 
 			}
 
 			req.Header.Set("X-Request-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewReadFeedRequest constructs an http.Request for the ReadFeed method
+func NewReadFeedRequest(server string, params *ReadFeedParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Types != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "types", *params.Types, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Ticket != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ticket", *params.Ticket, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
 		}
 
 	}
@@ -4657,6 +4884,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/redoc (the `Redoc` operationId).
 	RedocWithResponse(ctx context.Context, params *RedocParams, reqEditors ...RequestEditorFn) (*RedocResponse, error)
 
+	// ReadFeedWithResponse Read the events of every ticket
+	//
+	// The feed: every event recorded since the feed began, of every ticket the key may read, oldest first, in one order that never changes. Each event has a `cursor`; reading `after` it gives every later event, with none missed and none twice, even those whose changes were being written at the time. Without `after` the feed is read from its start. `next_cursor` is never null: it continues after the last event of a full page, or after everything the feed held when the page was read, so a reader polls with it. Its cursors compare as strings in the feed's order. A customer key reads the events of its own tickets only, without internal notes. The feed holds the events recorded since it was introduced; a ticket's audit trail holds all of them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/events (the `ReadFeed` operationId).
+	ReadFeedWithResponse(ctx context.Context, params *ReadFeedParams, reqEditors ...RequestEditorFn) (*ReadFeedResponse, error)
+
 	// ListKeysWithResponse List API keys
 	//
 	// Every key, oldest first, without secrets. Admin only.
@@ -5217,6 +5453,157 @@ func (r RedocResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RedocResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReadFeedResponse200Headers the declared response headers of an HTTP 200 response for ReadFeed
+type ReadFeedResponse200Headers struct {
+	XRequestId string
+}
+
+// ReadFeedResponse400Headers the declared response headers of an HTTP 400 response for ReadFeed
+type ReadFeedResponse400Headers struct {
+	IdempotentReplayed *string
+	XRequestId         string
+}
+
+// ReadFeedResponse401Headers the declared response headers of an HTTP 401 response for ReadFeed
+type ReadFeedResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ReadFeedResponse403Headers the declared response headers of an HTTP 403 response for ReadFeed
+type ReadFeedResponse403Headers struct {
+	XRequestId string
+}
+
+// ReadFeedResponse429Headers the declared response headers of an HTTP 429 response for ReadFeed
+type ReadFeedResponse429Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+// ReadFeedResponse500Headers the declared response headers of an HTTP 500 response for ReadFeed
+type ReadFeedResponse500Headers struct {
+	XRequestId string
+}
+
+// ReadFeedResponse503Headers the declared response headers of an HTTP 503 response for ReadFeed
+type ReadFeedResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+// ReadFeedResponse504Headers the declared response headers of an HTTP 504 response for ReadFeed
+type ReadFeedResponse504Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type ReadFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FeedPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *Timeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReadFeedResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReadFeedResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReadFeedResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ReadFeedResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReadFeedResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReadFeedResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReadFeedResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ReadFeedResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReadFeedResponse) GetJSON200() *FeedPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReadFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReadFeedResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReadFeedResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReadFeedResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReadFeedResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReadFeedResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ReadFeedResponse) GetApplicationproblemJSON504() *Timeout {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ReadFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReadFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReadFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReadFeedResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8541,6 +8928,21 @@ func (c *ClientWithResponses) RedocWithResponse(ctx context.Context, params *Red
 	return ParseRedocResponse(rsp)
 }
 
+// ReadFeedWithResponse Read the events of every ticket
+//
+// The feed: every event recorded since the feed began, of every ticket the key may read, oldest first, in one order that never changes. Each event has a `cursor`; reading `after` it gives every later event, with none missed and none twice, even those whose changes were being written at the time. Without `after` the feed is read from its start. `next_cursor` is never null: it continues after the last event of a full page, or after everything the feed held when the page was read, so a reader polls with it. Its cursors compare as strings in the feed's order. A customer key reads the events of its own tickets only, without internal notes. The feed holds the events recorded since it was introduced; a ticket's audit trail holds all of them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/events (the `ReadFeed` operationId).
+func (c *ClientWithResponses) ReadFeedWithResponse(ctx context.Context, params *ReadFeedParams, reqEditors ...RequestEditorFn) (*ReadFeedResponse, error) {
+	rsp, err := c.ReadFeed(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReadFeedResponse(rsp)
+}
+
 // ListKeysWithResponse List API keys
 //
 // Every key, oldest first, without secrets. Admin only.
@@ -9358,6 +9760,199 @@ func ParseRedocResponse(rsp *http.Response) (*RedocResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReadFeedResponse parses an HTTP response from a ReadFeedWithResponse call
+func ParseReadFeedResponse(rsp *http.Response) (*ReadFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReadFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FeedPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReadFeedResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ReadFeedResponse400Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReadFeedResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ReadFeedResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReadFeedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReadFeedResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReadFeedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers ReadFeedResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil

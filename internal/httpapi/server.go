@@ -28,6 +28,8 @@ type Service interface {
 	ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Found], error)
 	ListComments(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
 	ListEvents(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
+	// Feed returns the events out that by may read (events.go).
+	Feed(ctx context.Context, by auth.Principal, f ticket.FeedFilter) (ticket.FeedPage, error)
 	// Claim and Complete keep the Idempotency-Keys of POST requests.
 	Claim(ctx context.Context, scope, key string, fingerprint []byte) (service.Claimed, error)
 	Complete(ctx context.Context, scope, key string, resp idempotency.Response) error
@@ -124,6 +126,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/"+string(ticket.ActionAssign), s.changeRoute(auth.OpAssign, s.assign))
 			r.Post("/"+string(ticket.ActionTags), s.changeRoute(auth.OpTags, s.retag))
 		})
+		r.Get("/events", s.handle(require(auth.OpRead, s.feed)))
 		r.Post("/keys", s.handle(require(auth.OpManageKeys, s.createKey)))
 		r.Get("/keys", s.handle(require(auth.OpManageKeys, s.listKeys)))
 		r.Post("/keys/{id}/revoke", s.handle(require(auth.OpManageKeys, s.revokeKey)))

@@ -142,6 +142,11 @@ func (m micros) MarshalJSON() ([]byte, error) {
 	return time.Time(m).UTC().AppendFormat(make([]byte, 0, len(timeLayout)), timeLayout), nil
 }
 
+// UnmarshalJSON reads any RFC 3339 time, for clients of this package's views.
+func (m *micros) UnmarshalJSON(b []byte) error {
+	return (*time.Time)(m).UnmarshalJSON(b)
+}
+
 // The plain types have the fields and none of the methods, so that the MarshalJSON methods below
 // can encode them without calling themselves. A field of the outer struct hides the embedded one
 // of the same name.

@@ -42,6 +42,9 @@ type Store interface {
 	// shows everything; VisibilityPublic leaves out internal notes and the events that record them.
 	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Comment], error)
 	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Event], error)
+	// ReadFeed returns the events out after f.After that meet f, in order, none that a later read
+	// would put before them.
+	ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPage, error)
 	Ping(ctx context.Context) error
 	idempotency.Store
 	Keys
