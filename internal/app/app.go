@@ -51,6 +51,10 @@ type Deps struct {
 	// background lives until Close: the database listeners of the API run in it.
 	background context.Context
 	stop       context.CancelFunc
+	// streams lives until the API begins to stop: its event streams end then, so that their
+	// clients resume through another process instead of holding up the shutdown.
+	streams     context.Context
+	stopStreams context.CancelFunc
 }
 
 // Connect migrates the database and opens every connection. Migrating on start is safe from many
@@ -96,9 +100,10 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
 	background, stop := context.WithCancel(context.WithoutCancel(ctx))
+	streams, stopStreams := context.WithCancel(background)
 	return &Deps{
 		Config: cfg, Log: log, Store: store, cursorSecret: cursorSecret, Cache: redis.New(cfg.RedisAddrs, cfg.CacheTTL), Temporal: tc, Metrics: m,
-		background: background, stop: stop,
+		background: background, stop: stop, streams: streams, stopStreams: stopStreams,
 	}, nil
 }
 
@@ -127,7 +132,12 @@ func (d *Deps) Handler() http.Handler {
 		AuthFailureBurst: d.Config.AuthFailureBurst,
 		TrustedProxies:   d.Config.TrustedProxies,
 		CursorSecret:     d.cursorSecret,
+		StreamHeartbeat:  d.Config.StreamHeartbeat,
+		Streams:          d.Metrics.Streams(),
+		StreamsContext:   d.streams,
 	})
+	// The event streams of this process follow the feed through one reader.
+	go svc.RunFeed(d.background)
 	// A key revoked by any process stops working here at once: the database says so.
 	go d.Store.ListenKeyChanges(d.background, server.ForgetKeys)
 	api := d.Metrics.InstrumentHTTP(server)
@@ -168,6 +178,7 @@ func RunAPI(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("api stopping")
+	d.stopStreams()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -60,6 +60,9 @@ type Config struct {
 	// CursorSecret signs the listings' cursors. Every API process must share it; when it is empty
 	// they share one kept in the database.
 	CursorSecret string `env:"CURSOR_SECRET"`
+	// StreamHeartbeat is how often an idle event stream (GET /events/stream) sends a comment, so
+	// that clients and proxies see that it is alive.
+	StreamHeartbeat time.Duration `env:"STREAM_HEARTBEAT" envDefault:"15s"`
 	// IdempotencyTTL is how long an Idempotency-Key is remembered; IdempotencySweepInterval how
 	// often the expired ones are deleted (by one process at a time).
 	IdempotencyTTL           time.Duration `env:"IDEMPOTENCY_TTL" envDefault:"48h"`

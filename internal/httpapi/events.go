@@ -1,11 +1,16 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
 	"github.com/ticketflow/ticketflow/internal/service"
@@ -120,4 +125,74 @@ func eventTypeNames() string {
 		names[i] = outEventPrefix + string(t)
 	}
 	return strings.Join(names, ", ")
+}
+
+// DefaultStreamHeartbeat is how often a stream with nothing to send says that it is alive.
+const DefaultStreamHeartbeat = 15 * time.Second
+
+// stream serves GET /api/v1/events/stream: the feed as Server-Sent Events, each with the event's
+// cursor as its id, so that a client that reconnects with Last-Event-ID (or after=) goes on with
+// the next event, through this process or any other. Without either it starts with the next
+// event. It ends when the client goes or the process shuts down.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	q := r.URL.Query()
+	if last := r.Header.Get("Last-Event-ID"); last != "" {
+		q.Set("after", last)
+	}
+	f, err := s.feedFilter(q)
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.Follow(r.Context(), p, f, q.Get("after") != "")
+	if err != nil {
+		return err
+	}
+	// From here on the request is the stream: not bound by the request timeout, and written
+	// without a deadline.
+	ctx, cancel := context.WithCancel(streamContext(r))
+	defer cancel()
+	defer context.AfterFunc(s.streamsCtx, cancel)()
+	rc := http.NewResponseController(w)
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // a proxy in front must not hold events back
+	s.streams.Inc()
+	defer s.streams.Dec()
+	w.WriteHeader(http.StatusOK)
+	// The first line goes at once, so that the client knows the stream is open.
+	buf := []byte(": ticketflow events\n\n")
+	for {
+		if _, err := w.Write(buf); err != nil {
+			return nil // the client went
+		}
+		if err := rc.Flush(); err != nil {
+			return nil
+		}
+		events, err := st.Next(ctx, s.heartbeat)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			// Headers are sent: say so in the stream, and let the client reconnect and resume.
+			s.log.WarnContext(ctx, "stream", "error", err)
+			return nil
+		}
+		buf = buf[:0]
+		if len(events) == 0 {
+			buf = append(buf, ": keep-alive\n\n"...)
+		}
+		for _, e := range events {
+			v := s.viewOutEvent(e, p)
+			data, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			buf = fmt.Appendf(buf, "id: %s\nevent: %s\ndata: %s\n\n", v.Cursor, v.Type, data)
+		}
+	}
 }

@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -28,8 +29,10 @@ type Service interface {
 	ListTickets(ctx context.Context, by auth.Principal, f ticket.ListFilter) (ticket.Page[ticket.Found], error)
 	ListComments(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Comment], error)
 	ListEvents(ctx context.Context, by auth.Principal, id string, p ticket.PageRequest) (ticket.Page[ticket.Event], error)
-	// Feed returns the events out that by may read (events.go).
+	// Feed returns the events out that by may read (events.go); Follow streams them, after
+	// f.After when from is true, else from the next one.
 	Feed(ctx context.Context, by auth.Principal, f ticket.FeedFilter) (ticket.FeedPage, error)
+	Follow(ctx context.Context, by auth.Principal, f ticket.FeedFilter, from bool) (*service.Stream, error)
 	// Claim and Complete keep the Idempotency-Keys of POST requests.
 	Claim(ctx context.Context, scope, key string, fingerprint []byte) (service.Claimed, error)
 	Complete(ctx context.Context, scope, key string, resp idempotency.Response) error
@@ -48,7 +51,23 @@ type Server struct {
 	cursors cursorSigner
 	// corsOrigins may call the API from a browser; none unless configured.
 	corsOrigins []string
+	// heartbeat paces the keep-alive comments of idle event streams; streams counts the open ones.
+	heartbeat  time.Duration
+	streams    Gauge
+	streamsCtx context.Context
 }
+
+// Gauge is a value that goes up and down, such as a Prometheus gauge.
+type Gauge interface {
+	Inc()
+	Dec()
+}
+
+// noGauge counts nothing.
+type noGauge struct{}
+
+func (noGauge) Inc() {}
+func (noGauge) Dec() {}
 
 // Options configures a Server.
 type Options struct {
@@ -69,6 +88,14 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// CursorSecret signs the listings' cursors; every process serving the API must share it.
 	CursorSecret []byte
+	// StreamHeartbeat is how often an idle event stream sends a comment; DefaultStreamHeartbeat
+	// when zero.
+	StreamHeartbeat time.Duration
+	// Streams counts the open event streams; nothing when nil.
+	Streams Gauge
+	// StreamsContext ends every event stream when it is done (a process that begins to stop);
+	// nil for never.
+	StreamsContext context.Context
 }
 
 // New returns a Server with its routes.
@@ -82,6 +109,15 @@ func New(o Options) *Server {
 	}
 	s.auth = newAuthenticator(o.Service, o)
 	s.cursors = newCursorSigner(o.CursorSecret)
+	s.heartbeat = cmp.Or(o.StreamHeartbeat, DefaultStreamHeartbeat)
+	s.streams = o.Streams
+	s.streamsCtx = o.StreamsContext
+	if s.streamsCtx == nil {
+		s.streamsCtx = context.Background()
+	}
+	if s.streams == nil {
+		s.streams = noGauge{}
+	}
 	s.corsOrigins = o.CORSOrigins
 	s.router = s.routes()
 	return s
@@ -127,6 +163,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/"+string(ticket.ActionTags), s.changeRoute(auth.OpTags, s.retag))
 		})
 		r.Get("/events", s.handle(require(auth.OpRead, s.feed)))
+		r.Get("/events/stream", s.handle(require(auth.OpRead, s.stream)))
 		r.Post("/keys", s.handle(require(auth.OpManageKeys, s.createKey)))
 		r.Get("/keys", s.handle(require(auth.OpManageKeys, s.listKeys)))
 		r.Post("/keys/{id}/revoke", s.handle(require(auth.OpManageKeys, s.revokeKey)))
@@ -146,11 +183,23 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 	}
 }
 
+// untimedKey keeps the request's context as it was before withTimeout bounded it.
+type untimedKey struct{}
+
+// streamContext returns the context of a request that goes on past the request timeout, once it
+// is set up (an event stream): it ends when the client goes or the server shuts down.
+func streamContext(r *http.Request) context.Context {
+	if ctx, ok := r.Context().Value(untimedKey{}).(context.Context); ok {
+		return ctx
+	}
+	return r.Context()
+}
+
 // withTimeout bounds the request, so that a change that Temporal does not confirm in time is
 // answered 504 (outcome unknown, safe to retry) rather than left hanging.
 func (s *Server) withTimeout(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), untimedKey{}, r.Context()), s.timeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

@@ -14,5 +14,5 @@ func (s *Service) Feed(ctx context.Context, by auth.Principal, f ticket.FeedFilt
 		f.Requester = by.Subject
 	}
 	f.UpTo = by.Reads()
-	return s.store.ReadFeed(ctx, f)
+	return s.feed.ReadFeed(ctx, f)
 }

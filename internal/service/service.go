@@ -42,9 +42,8 @@ type Store interface {
 	// shows everything; VisibilityPublic leaves out internal notes and the events that record them.
 	ListComments(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Comment], error)
 	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Event], error)
-	// ReadFeed returns the events out after f.After that meet f, in order, none that a later read
-	// would put before them.
-	ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPage, error)
+	// FeedStore reads the events out (stream.go).
+	FeedStore
 	Ping(ctx context.Context) error
 	idempotency.Store
 	Keys
@@ -80,6 +79,9 @@ type Service struct {
 	cache     Cache
 	log       *slog.Logger
 	gates     gates
+	// feed is the store's, apart so that the streams' logic can be tested on a feed of its own.
+	feed FeedStore
+	hub  *hub
 }
 
 // New returns a Service.
@@ -87,7 +89,7 @@ func New(w Workflows, st Store, c Cache, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{Keys: st, workflows: w, store: st, cache: c, log: log}
+	return &Service{Keys: st, workflows: w, store: st, cache: c, log: log, feed: st, hub: newHub(st, log)}
 }
 
 // Ready checks every dependency that serving requests needs, and names each that fails.

@@ -1,5 +1,7 @@
 package ticket
 
+import "slices"
+
 // OutEvent is an audit event as it goes out of the system, on the feed, the stream and to
 // webhooks: the event, the ticket as its change left it, the comment it records if any, and its
 // place in the one order of every ticket's events.
@@ -42,3 +44,24 @@ type FeedPage struct {
 // EventTypes are the types of every event, in the order they are documented.
 var EventTypes = []EventType{EventCreated, EventCommented, EventStatusChanged, EventEscalated,
 	EventAssigned, EventTagsChanged, EventTransitionRejected}
+
+// RecordsNote reports whether e records an internal note, which no customer reads.
+func (e Event) RecordsNote() bool {
+	return e.Data["visibility"] == string(VisibilityInternal)
+}
+
+// Matches reports whether e is an event that f asks for, After and Limit aside: the same events
+// that a store's reading of the feed keeps.
+func (f FeedFilter) Matches(e OutEvent) bool {
+	switch {
+	case len(f.Types) > 0 && !slices.Contains(f.Types, e.Event.Type):
+		return false
+	case f.TicketID != "" && e.Ticket.ID != f.TicketID:
+		return false
+	case f.Requester != "" && e.Ticket.Requester != f.Requester:
+		return false
+	case f.UpTo != VisibilityInternal && e.Event.RecordsNote():
+		return false
+	}
+	return true
+}

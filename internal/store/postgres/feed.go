@@ -161,3 +161,19 @@ ORDER BY e.position`
 	}
 	return page, pending, nil
 }
+
+// ListenFeed calls changed each time events come out, written by any process, until ctx is done;
+// see listen.
+func (db *DB) ListenFeed(ctx context.Context, changed func()) {
+	db.listen(ctx, FeedChannel, changed)
+}
+
+// FeedHead returns the position up to which the feed is settled now: a reader that starts after
+// it gets every event that comes out from now on.
+func (db *DB) FeedHead(ctx context.Context) (int64, error) {
+	var head int64
+	if err := db.pool.QueryRow(ctx, `SELECT `+settled+` - 1`).Scan(&head); err != nil {
+		return 0, translate(ctx, err, "read the feed's head")
+	}
+	return head, nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -91,39 +90,7 @@ RETURNING `+keyColumns, idOrName)
 }
 
 // ListenKeyChanges calls changed each time a key is changed (revoked) by any process, until ctx
-// is done. It also calls changed whenever it (re)connects, because changes made while it was not
-// listening are otherwise missed. It returns only when ctx is done.
+// is done; see listen.
 func (db *DB) ListenKeyChanges(ctx context.Context, changed func()) {
-	for ctx.Err() == nil {
-		if err := db.listenKeyChanges(ctx, changed); err != nil && ctx.Err() == nil {
-			changed()
-			select {
-			case <-ctx.Done():
-			case <-time.After(listenRetry):
-			}
-		}
-	}
+	db.listen(ctx, "api_keys_changed", changed)
 }
-
-func (db *DB) listenKeyChanges(ctx context.Context, changed func()) error {
-	pooled, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// The connection stays in LISTEN state: take it out of the pool and close it when done.
-	conn := pooled.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, `LISTEN api_keys_changed`); err != nil {
-		return err
-	}
-	changed()
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		changed()
-	}
-}
-
-// listenRetry is the pause before listening again after the connection was lost.
-const listenRetry = time.Second

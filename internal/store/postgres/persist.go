@@ -158,7 +158,7 @@ func (db *DB) Persist(ctx context.Context, ch ticket.Change) error {
 			comment = &commentID
 		}
 		b.Queue(insertEventOut, i, id, e.Seq, string(e.Type), e.At, t.Requester,
-			data["visibility"] == string(ticket.VisibilityInternal), comment, snapshot)
+			e.RecordsNote(), comment, snapshot)
 	}
 	if len(ch.Events) > 0 {
 		b.Queue(notifyFeed)
