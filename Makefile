@@ -82,6 +82,8 @@ run: ## start the dev stack, the worker and the API; Ctrl-C stops everything (da
 	# The API and the worker's metrics listen on the loopback interface (the defaults), unless
 	# HTTP_ADDR or WORKER_METRICS_ADDR say otherwise.
 	export LOG_FORMAT=text
+	# The receivers one tries webhooks with locally listen on this machine.
+	export WEBHOOK_ALLOW_PRIVATE=$${WEBHOOK_ALLOW_PRIVATE:-true}
 	bin/apiserver migrate
 	# An agent key for trying the API: made on the first run, made anew if it was revoked. The
 	# key file is readable by its owner only; one that an older run left readable is made so.

@@ -22,6 +22,7 @@ import (
 	"github.com/ticketflow/ticketflow/internal/metrics"
 	"github.com/ticketflow/ticketflow/internal/service"
 	"github.com/ticketflow/ticketflow/internal/store/postgres"
+	"github.com/ticketflow/ticketflow/internal/webhook"
 	"github.com/ticketflow/ticketflow/workflows"
 )
 
@@ -121,6 +122,7 @@ func (d *Deps) Close() {
 func (d *Deps) Handler() http.Handler {
 	svc := service.New(workflows.NewClient(d.Temporal, d.Config.TemporalTaskQueue, d.Config.Policy(), d.Store),
 		d.Store, d.Metrics.Cache(d.Cache), d.Log)
+	svc.CheckWebhookURLs(webhook.NewClient(d.Config.WebhookAllowPrivate))
 	server := httpapi.New(httpapi.Options{
 		Service:          svc,
 		Logger:           d.Log,

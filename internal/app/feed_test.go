@@ -56,11 +56,7 @@ func (s *system) readFeed(t *testing.T, q url.Values) ([]httpapi.OutEvent, strin
 }
 
 func outTypes(es []httpapi.OutEvent) []string {
-	out := make([]string, len(es))
-	for i, e := range es {
-		out[i] = e.Type
-	}
-	return out
+	return each(es, func(e httpapi.OutEvent) string { return e.Type })
 }
 
 // TestFeed: a ticket's changes come out on the feed in order, each once, with the ticket as the

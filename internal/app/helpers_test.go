@@ -153,6 +153,8 @@ func testConfig(t *testing.T) config.Config {
 		// Far above what any test sends, so that only the rate-limit test meets the limit.
 		RateLimit: 100000,
 		RateBurst: 100000,
+		// The tests' receivers listen on the loopback interface.
+		WebhookAllowPrivate: true,
 	}
 }
 
@@ -465,6 +467,15 @@ func postAsync(url, key, body string) <-chan result {
 // ---- Listings ----
 
 // page is one page of a listing, decoded as the API sends it.
+// each returns f of every item of xs, in order: the part of a list that a test compares.
+func each[T, V any](xs []T, f func(T) V) []V {
+	out := make([]V, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
 type page[T any] struct {
 	Items      []T     `json:"items"`
 	NextCursor *string `json:"next_cursor"`

@@ -55,11 +55,7 @@ func (s *system) search(t *testing.T, q string, more url.Values) []httpapi.Ticke
 }
 
 func ids(list []httpapi.Ticket) []string {
-	out := make([]string, len(list))
-	for i, tk := range list {
-		out[i] = tk.ID
-	}
-	return out
+	return each(list, func(tk httpapi.Ticket) string { return tk.ID })
 }
 
 // TestSearchFindsACommentsWord: a word that only a comment holds finds its ticket, with a

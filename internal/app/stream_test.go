@@ -120,11 +120,7 @@ func (st *sseStream) none(t *testing.T, d time.Duration) {
 }
 
 func sseTypes(es []sseEvent) []string {
-	out := make([]string, len(es))
-	for i, e := range es {
-		out[i] = e.event
-	}
-	return out
+	return each(es, func(e sseEvent) string { return e.event })
 }
 
 // TestStream: an agent's and a customer's streams get each new event at once, in the feed's

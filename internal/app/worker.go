@@ -20,7 +20,10 @@ import (
 	"github.com/ticketflow/ticketflow/internal/buildinfo"
 	"github.com/ticketflow/ticketflow/internal/config"
 	"github.com/ticketflow/ticketflow/internal/health"
+	"github.com/ticketflow/ticketflow/internal/httpapi"
 	"github.com/ticketflow/ticketflow/internal/idempotency"
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/webhook"
 	"github.com/ticketflow/ticketflow/workflows"
 )
 
@@ -54,6 +57,11 @@ func (d *Deps) NewWorker() *Worker {
 	w.Worker = worker.New(d.Temporal, d.Config.TemporalTaskQueue, opts)
 	w.RegisterWorkflow(workflows.TicketWorkflow)
 	w.RegisterActivity(&activities.Activities{Store: d.Store, Cache: d.Metrics.Cache(d.Cache), Failing: w.failing})
+	w.RegisterWorkflow(workflows.PumpWebhooks)
+	w.RegisterActivity(&activities.WebhookPump{
+		Store: d.Store, Client: webhook.NewClient(d.Config.WebhookAllowPrivate), Log: d.Log, Metrics: d.Metrics.Webhooks(),
+		Body: func(e ticket.OutEvent) ([]byte, error) { return httpapi.EventBody(e, d.cursorSecret) },
+	})
 	w.RegisterWorkflow(workflows.SweepIdempotencyKeys)
 	w.RegisterActivity(&activities.Sweeper{Store: d.Store, TTL: idempotencyTTL(d.Config), Metrics: d.Metrics.Sweep()})
 	return w
@@ -213,6 +221,21 @@ func (d *Deps) EnsureSweepSchedule(ctx context.Context) error {
 	})
 }
 
+// WebhookPumpID is the ID of the webhook pump's workflow of a task queue.
+func WebhookPumpID(taskQueue string) string { return "webhook-pump-" + taskQueue }
+
+// EnsureWebhookPump starts the workflow that runs the webhook pump, unless it runs already, so
+// that every worker may call it at start and one pump runs however many workers there are.
+func (d *Deps) EnsureWebhookPump(ctx context.Context) error {
+	_, err := d.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       WebhookPumpID(d.Config.TemporalTaskQueue),
+		TaskQueue:                d.Config.TemporalTaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.PumpWebhooks)
+	return err
+}
+
 // idempotencyTTL and sweepInterval are the configuration's, or their defaults where a
 // configuration was built by hand (config.Load refuses zero).
 func idempotencyTTL(cfg config.Config) time.Duration {
@@ -258,6 +281,11 @@ func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		ln.Close()
 		w.Stop()
 		return fmt.Errorf("idempotency sweep schedule: %w", err)
+	}
+	if err := d.EnsureWebhookPump(ctx); err != nil {
+		ln.Close()
+		w.Stop()
+		return fmt.Errorf("webhook pump: %w", err)
 	}
 	go func() {
 		if err := msrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -56,6 +56,8 @@ const (
 	OpAssign     Operation = "assign" // set a ticket's assignee and group
 	OpTags       Operation = "tags"   // add and remove a ticket's tags
 	OpManageKeys Operation = "manage_keys"
+	// OpManageWebhooks creates, changes and reads webhooks and their delivery logs.
+	OpManageWebhooks Operation = "manage_webhooks"
 )
 
 // permissions is the one table of who may do what. A customer's operations are further limited
@@ -64,7 +66,7 @@ var permissions = map[Role][]Operation{
 	RoleAgent:      {OpCreate, OpRead, OpList, OpComment, OpAnswer, OpAwait, OpClose, OpEscalate, OpAssign, OpTags},
 	RoleCustomer:   {OpCreate, OpRead, OpList, OpComment, OpClose},
 	RoleAutomation: {OpRead, OpList, OpComment, OpAwait, OpClose, OpEscalate, OpAssign, OpTags},
-	RoleAdmin:      {OpCreate, OpRead, OpList, OpComment, OpAnswer, OpAwait, OpClose, OpEscalate, OpAssign, OpTags, OpManageKeys},
+	RoleAdmin:      {OpCreate, OpRead, OpList, OpComment, OpAnswer, OpAwait, OpClose, OpEscalate, OpAssign, OpTags, OpManageKeys, OpManageWebhooks},
 }
 
 // ActionOperation returns the operation of a ticket action.

@@ -63,6 +63,9 @@ type Config struct {
 	// StreamHeartbeat is how often an idle event stream (GET /events/stream) sends a comment, so
 	// that clients and proxies see that it is alive.
 	StreamHeartbeat time.Duration `env:"STREAM_HEARTBEAT" envDefault:"15s"`
+	// WebhookAllowPrivate lets webhooks deliver to loopback, private and link-local addresses,
+	// which are refused otherwise (a webhook must not reach into the network it runs in).
+	WebhookAllowPrivate bool `env:"WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
 	// IdempotencyTTL is how long an Idempotency-Key is remembered; IdempotencySweepInterval how
 	// often the expired ones are deleted (by one process at a time).
 	IdempotencyTTL           time.Duration `env:"IDEMPOTENCY_TTL" envDefault:"48h"`

@@ -35,12 +35,22 @@ type OutEventData struct {
 	Comment *Comment `json:"comment,omitempty"`
 }
 
+// EventBody returns an event out as webhooks deliver it: the JSON of the feed and the stream, with
+// the cursor that the API's cursorSecret signs, as an admin reads it.
+func EventBody(e ticket.OutEvent, cursorSecret []byte) ([]byte, error) {
+	return json.Marshal(viewOutEvent(newCursorSigner(cursorSecret), e, auth.Principal{Role: auth.RoleAdmin}))
+}
+
 // outEventPrefix makes an audit event's type the type of its event out.
 const outEventPrefix = "ticket."
 
 func (s *Server) viewOutEvent(e ticket.OutEvent, by auth.Principal) OutEvent {
+	return viewOutEvent(s.cursors, e, by)
+}
+
+func viewOutEvent(cursors cursorSigner, e ticket.OutEvent, by auth.Principal) OutEvent {
 	v := OutEvent{
-		ID: e.ID, Cursor: s.cursors.position(e.Position), Type: outEventPrefix + string(e.Event.Type),
+		ID: e.ID, Cursor: cursors.position(e.Position), Type: outEventPrefix + string(e.Event.Type),
 		CreatedAt: micros(e.Event.At),
 		Data:      OutEventData{Ticket: viewTicket(e.Ticket, by), Event: viewEvent(e.Event, by)},
 	}

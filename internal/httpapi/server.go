@@ -17,6 +17,7 @@ import (
 	"github.com/ticketflow/ticketflow/internal/idempotency"
 	"github.com/ticketflow/ticketflow/internal/service"
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/webhook"
 )
 
 // Service is what the API asks of the application (internal/service): every handler decodes a
@@ -33,6 +34,15 @@ type Service interface {
 	// f.After when from is true, else from the next one.
 	Feed(ctx context.Context, by auth.Principal, f ticket.FeedFilter) (ticket.FeedPage, error)
 	Follow(ctx context.Context, by auth.Principal, f ticket.FeedFilter, from bool) (*service.Stream, error)
+	// AddWebhook and the rest manage webhooks (webhooks.go).
+	AddWebhook(ctx context.Context, n webhook.NewWebhook) (webhook.Webhook, error)
+	Webhook(ctx context.Context, id string) (webhook.Webhook, error)
+	ListWebhooks(ctx context.Context) ([]webhook.Webhook, error)
+	DeleteWebhook(ctx context.Context, id string) error
+	SetWebhookEnabled(ctx context.Context, id string, enabled bool) (webhook.Webhook, error)
+	RotateWebhookSecret(ctx context.Context, id string) (webhook.Webhook, error)
+	ListDeliveries(ctx context.Context, webhookID string, p ticket.PageRequest) (ticket.Page[webhook.Delivery], error)
+	Redeliver(ctx context.Context, webhookID, deliveryID string) (webhook.Delivery, error)
 	// Claim and Complete keep the Idempotency-Keys of POST requests.
 	Claim(ctx context.Context, scope, key string, fingerprint []byte) (service.Claimed, error)
 	Complete(ctx context.Context, scope, key string, resp idempotency.Response) error
@@ -164,6 +174,18 @@ func (s *Server) routes() chi.Router {
 		})
 		r.Get("/events", s.handle(require(auth.OpRead, s.feed)))
 		r.Get("/events/stream", s.handle(require(auth.OpRead, s.stream)))
+		r.Route("/webhooks", func(r chi.Router) {
+			admin := func(h handlerFunc) http.HandlerFunc { return s.handle(require(auth.OpManageWebhooks, h)) }
+			r.Post("/", admin(s.createWebhook))
+			r.Get("/", admin(s.listWebhooks))
+			r.Get("/{webhook_id}", admin(s.getWebhook))
+			r.Delete("/{webhook_id}", admin(s.deleteWebhook))
+			r.Post("/{webhook_id}/disable", admin(s.enableWebhook(false)))
+			r.Post("/{webhook_id}/enable", admin(s.enableWebhook(true)))
+			r.Post("/{webhook_id}/rotate-secret", admin(s.rotateWebhookSecret))
+			r.Get("/{webhook_id}/deliveries", admin(s.listDeliveries))
+			r.Post("/{webhook_id}/deliveries/{delivery_id}/redeliver", admin(s.redeliver))
+		})
 		r.Post("/keys", s.handle(require(auth.OpManageKeys, s.createKey)))
 		r.Get("/keys", s.handle(require(auth.OpManageKeys, s.listKeys)))
 		r.Post("/keys/{id}/revoke", s.handle(require(auth.OpManageKeys, s.revokeKey)))

@@ -13,6 +13,7 @@ import (
 	"github.com/ticketflow/ticketflow/internal/health"
 	"github.com/ticketflow/ticketflow/internal/idempotency"
 	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/webhook"
 )
 
 // Workflows applies changes to tickets through their workflows.
@@ -44,6 +45,8 @@ type Store interface {
 	ListEvents(ctx context.Context, ticketID string, p ticket.PageRequest, upTo ticket.Visibility) (ticket.Page[ticket.Event], error)
 	// FeedStore reads the events out (stream.go).
 	FeedStore
+	// Webhooks keeps the webhooks (webhooks.go).
+	Webhooks
 	Ping(ctx context.Context) error
 	idempotency.Store
 	Keys
@@ -72,13 +75,16 @@ type Cache interface {
 
 // Service does what requests ask of tickets and keys.
 type Service struct {
-	// Keys are kept as they are; managing them needs nothing but the store.
+	// Keys and webhooks are kept as they are; managing them needs nothing but the store, and a
+	// webhook's URL checked.
 	Keys
-	workflows Workflows
-	store     Store
-	cache     Cache
-	log       *slog.Logger
-	gates     gates
+	Webhooks
+	webhookURLs URLChecker
+	workflows   Workflows
+	store       Store
+	cache       Cache
+	log         *slog.Logger
+	gates       gates
 	// feed is the store's, apart so that the streams' logic can be tested on a feed of its own.
 	feed FeedStore
 	hub  *hub
@@ -89,7 +95,7 @@ func New(w Workflows, st Store, c Cache, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{Keys: st, workflows: w, store: st, cache: c, log: log, feed: st, hub: newHub(st, log)}
+	return &Service{Keys: st, Webhooks: st, webhookURLs: webhook.NewClient(false), workflows: w, store: st, cache: c, log: log, feed: st, hub: newHub(st, log)}
 }
 
 // Ready checks every dependency that serving requests needs, and names each that fails.

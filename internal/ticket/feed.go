@@ -1,6 +1,11 @@
 package ticket
 
-import "slices"
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"slices"
+	"strconv"
+)
 
 // OutEvent is an audit event as it goes out of the system, on the feed, the stream and to
 // webhooks: the event, the ticket as its change left it, the comment it records if any, and its
@@ -64,4 +69,22 @@ func (f FeedFilter) Matches(e OutEvent) bool {
 		return false
 	}
 	return true
+}
+
+// eventIDSpace is the namespace of the events' IDs (a random UUID, fixed for good).
+var eventIDSpace = [16]byte{0x5d, 0x0f, 0x3c, 0x1e, 0x8f, 0x0a, 0x4c, 0x39, 0x9a, 0x55, 0x6f, 0x2b, 0x1d, 0x7e, 0x0c, 0x41}
+
+// EventID returns the ID of the seq-th event of a ticket: the name-based UUID (version 5, RFC
+// 9562) of the ticket and the number, so that every path and every delivery gives an event the
+// same ID without storing one.
+func EventID(ticketID string, seq int64) string {
+	h := sha1.New()
+	h.Write(eventIDSpace[:])
+	h.Write([]byte(ticketID + "/" + strconv.FormatInt(seq, 10)))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = u[6]&0x0f | 0x50 // version 5
+	u[8] = u[8]&0x3f | 0x80 // the RFC's variant
+	x := hex.EncodeToString(u[:])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }

@@ -3,24 +3,14 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/internal/wire"
 )
-
-// eventIDSpace is the namespace of the events' IDs: an event's ID is the name-based UUID of its
-// ticket and number, so that every path and every delivery gives it the same one without storing it.
-var eventIDSpace = uuid.MustParse("5d0f3c1e-8f0a-4c39-9a55-6f2b1d7e0c41")
-
-// EventID returns the ID of the seq-th event of a ticket.
-func EventID(ticketID string, seq int64) string {
-	return uuid.NewSHA1(eventIDSpace, []byte(ticketID+"/"+strconv.FormatInt(seq, 10))).String()
-}
 
 // settled is the position below which every event is settled: every transaction that could still
 // write a lower one has ended. See 000008_events_out.
@@ -40,7 +30,7 @@ func (db *DB) ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPag
 	// while events are pending is read again, briefly, so that a client who reads the feed
 	// after a change finds its events there.
 	for wait := time.Millisecond; ; wait *= 2 {
-		page, pending, err := db.readFeed(ctx, f)
+		page, pending, err := readFeed(ctx, db.pool, f)
 		if err != nil || !pending || len(page.Items) == f.Limit || wait > settleWait {
 			return page, err
 		}
@@ -56,7 +46,12 @@ func (db *DB) ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPag
 // writes of a few changes take, beyond which something else holds the horizon back.
 const settleWait = 64 * time.Millisecond
 
-func (db *DB) readFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPage, bool, error) {
+// querier runs a query: the pool, or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func readFeed(ctx context.Context, db querier, f ticket.FeedFilter) (ticket.FeedPage, bool, error) {
 	if f.Limit < 1 || f.Limit > ticket.MaxPageSize {
 		return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINVALID, "limit must be 1 to %d, not %d", ticket.MaxPageSize, f.Limit)
 	}
@@ -105,7 +100,7 @@ FROM h LEFT JOIN LATERAL (
 	ORDER BY o.position LIMIT ` + q.arg(f.Limit) + `
 ) AS e ON true
 ORDER BY e.position`
-	rows, err := db.pool.Query(ctx, sql, q.args...)
+	rows, err := db.Query(ctx, sql, q.args...)
 	if err != nil {
 		return ticket.FeedPage{}, false, translate(ctx, err, "read the feed")
 	}
@@ -139,7 +134,7 @@ ORDER BY e.position`
 			data = map[string]any{}
 		}
 		ev := ticket.OutEvent{
-			ID: EventID(*tid, *seq), Position: *pos, Ticket: wire.DomainTicket(w),
+			ID: ticket.EventID(*tid, *seq), Position: *pos, Ticket: wire.DomainTicket(w),
 			Event: ticket.Event{Seq: *seq, Type: ticket.EventType(*typ), FromStatus: ticket.Status(*from),
 				ToStatus: ticket.Status(*to), Actor: *actor, Data: data, At: at.UTC()},
 		}

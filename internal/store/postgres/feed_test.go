@@ -96,8 +96,8 @@ func TestReadFeed(t *testing.T) {
 				(wantComment && !reflect.DeepEqual(*e.Comment, *w.comment)) {
 				t.Errorf("event %d (%s): comment %+v, want %+v", i, e.Event.Type, e.Comment, w.comment)
 			}
-			if e.ID != postgres.EventID(w.ticketID, w.ev.Seq) {
-				t.Errorf("event %d: ID %s, want %s", i, e.ID, postgres.EventID(w.ticketID, w.ev.Seq))
+			if e.ID != ticket.EventID(w.ticketID, w.ev.Seq) {
+				t.Errorf("event %d: ID %s, want %s", i, e.ID, ticket.EventID(w.ticketID, w.ev.Seq))
 			}
 		}
 	}

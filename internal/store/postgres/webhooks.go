@@ -1,0 +1,321 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketflow/ticketflow/internal/ticket"
+	"github.com/ticketflow/ticketflow/internal/webhook"
+)
+
+const webhookColumns = `id, url, types, description, secret, coalesce(previous_secret, ''), previous_until,
+	created_at, disabled_at`
+
+func scanWebhook(row pgx.CollectableRow) (webhook.Webhook, error) {
+	var w webhook.Webhook
+	var types []string
+	err := row.Scan(&w.ID, &w.URL, &types, &w.Description, &w.Secret, &w.PreviousSecret, &w.PreviousUntil,
+		&w.CreatedAt, &w.DisabledAt)
+	for _, t := range types {
+		w.Types = append(w.Types, ticket.EventType(t))
+	}
+	w.CreatedAt = w.CreatedAt.UTC()
+	w.PreviousUntil, w.DisabledAt = utc(w.PreviousUntil), utc(w.DisabledAt)
+	return w, err
+}
+
+// oneWebhook runs a statement that returns a webhook's row, ENOTFOUND when it returns none.
+func (db *DB) oneWebhook(ctx context.Context, what, id, sql string, args ...any) (webhook.Webhook, error) {
+	if _, ok := parseID(id); !ok {
+		return webhook.Webhook{}, ticket.Errorf(ticket.ENOTFOUND, "no webhook %q", id)
+	}
+	rows, _ := db.pool.Query(ctx, sql, args...)
+	w, err := pgx.CollectOneRow(rows, scanWebhook)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return webhook.Webhook{}, ticket.Errorf(ticket.ENOTFOUND, "no webhook %q", id)
+	}
+	if err != nil {
+		return webhook.Webhook{}, translate(ctx, err, "%s webhook %s", what, id)
+	}
+	return w, nil
+}
+
+// CreateWebhook stores a new webhook, with a new ID and secret, and returns it. It gets the events
+// that come out from now on.
+func (db *DB) CreateWebhook(ctx context.Context, url string, types []ticket.EventType, description string) (webhook.Webhook, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return webhook.Webhook{}, ticket.Errorf(ticket.EINTERNAL, "postgres: new webhook ID: %v", err)
+	}
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t)
+	}
+	return db.oneWebhook(ctx, "create", id.String(), `
+INSERT INTO webhooks (id, url, types, description, secret, created_at, fanned_out)
+VALUES ($1, $2, $3, $4, $5, $6, `+settled+` - 1)
+RETURNING `+webhookColumns, id, url, names, description, webhook.NewSecret(), ticket.Timestamp(time.Now()))
+}
+
+// Webhook returns the webhook; ENOTFOUND when there is none.
+func (db *DB) Webhook(ctx context.Context, id string) (webhook.Webhook, error) {
+	return db.oneWebhook(ctx, "read", id, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1`, id)
+}
+
+// ListWebhooks returns every webhook, oldest first.
+func (db *DB) ListWebhooks(ctx context.Context) ([]webhook.Webhook, error) {
+	rows, _ := db.pool.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`)
+	ws, err := pgx.CollectRows(rows, scanWebhook)
+	if err != nil {
+		return nil, translate(ctx, err, "list webhooks")
+	}
+	return ws, nil
+}
+
+// DeleteWebhook deletes the webhook and its delivery log; ENOTFOUND when there is none.
+func (db *DB) DeleteWebhook(ctx context.Context, id string) error {
+	_, err := db.oneWebhook(ctx, "delete", id, `DELETE FROM webhooks WHERE id = $1 RETURNING `+webhookColumns, id)
+	return err
+}
+
+// SetWebhookEnabled enables or disables the webhook and returns it. Disabling keeps the time it
+// was first disabled; enabling goes on with the events that came out meanwhile.
+func (db *DB) SetWebhookEnabled(ctx context.Context, id string, enabled bool) (webhook.Webhook, error) {
+	if enabled {
+		return db.oneWebhook(ctx, "enable", id, `UPDATE webhooks SET disabled_at = NULL WHERE id = $1 RETURNING `+webhookColumns, id)
+	}
+	return db.oneWebhook(ctx, "disable", id, `UPDATE webhooks SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1 RETURNING `+webhookColumns, id)
+}
+
+// RotateWebhookSecret gives the webhook a new secret and returns it; the secret it had signs
+// beside the new one for webhook.RotationOverlap.
+func (db *DB) RotateWebhookSecret(ctx context.Context, id string) (webhook.Webhook, error) {
+	return db.oneWebhook(ctx, "rotate the secret of", id, `
+UPDATE webhooks SET previous_secret = secret, previous_until = now() + make_interval(secs => $2), secret = $3
+WHERE id = $1 RETURNING `+webhookColumns, id, webhook.RotationOverlap.Seconds(), webhook.NewSecret())
+}
+
+// FanOut makes deliveries of the events that came out for every enabled webhook, up to limit
+// events each, and returns how many it made. Each webhook's deliveries and its new fanned_out
+// position are written in one transaction, so an event becomes one delivery per webhook however
+// often this runs.
+func (db *DB) FanOut(ctx context.Context, limit int) (int, error) {
+	rows, _ := db.pool.Query(ctx, `SELECT id FROM webhooks WHERE disabled_at IS NULL ORDER BY id`)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, translate(ctx, err, "list the webhooks to fan out to")
+	}
+	made := 0
+	for _, id := range ids {
+		n, err := db.fanOut(ctx, id, limit)
+		if err != nil {
+			return made, err
+		}
+		made += n
+	}
+	return made, nil
+}
+
+func (db *DB) fanOut(ctx context.Context, id string, limit int) (int, error) {
+	n := 0
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var after int64
+		var types []string
+		// FOR UPDATE: two pumps (a retried activity beside one that has not noticed it was
+		// replaced yet) take turns instead of reading the same events.
+		if err := tx.QueryRow(ctx, `SELECT fanned_out, types FROM webhooks WHERE id = $1 AND disabled_at IS NULL FOR UPDATE`,
+			id).Scan(&after, &types); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil // deleted or disabled meanwhile
+			}
+			return err
+		}
+		f := ticket.FeedFilter{After: after, Limit: limit, UpTo: ticket.VisibilityInternal}
+		for _, t := range types {
+			f.Types = append(f.Types, ticket.EventType(t))
+		}
+		page, _, err := readFeed(ctx, tx, f)
+		if err != nil {
+			return err
+		}
+		if page.Next == after {
+			return nil
+		}
+		b := &pgx.Batch{}
+		for _, e := range page.Items {
+			did, err := uuid.NewV7()
+			if err != nil {
+				return err
+			}
+			b.Queue(`INSERT INTO webhook_deliveries (id, webhook_id, position, ticket_id, seq, event_type, status, next_attempt_at, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'pending', now(), now()) ON CONFLICT (webhook_id, position) DO NOTHING`,
+				did, id, e.Position, e.Ticket.ID, e.Event.Seq, string(e.Event.Type))
+		}
+		b.Queue(`UPDATE webhooks SET fanned_out = $2 WHERE id = $1`, id, page.Next)
+		n = len(page.Items)
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return 0, translate(ctx, err, "fan out to webhook %s", id)
+	}
+	return n, nil
+}
+
+const deliveryColumns = `d.id, d.webhook_id, d.position, d.ticket_id, d.seq, d.event_type, d.status, d.attempts,
+	d.next_attempt_at, d.created_at`
+
+// storedAttempt is an attempt as the delivery log keeps it, and as the API shows it.
+type storedAttempt struct {
+	At             time.Time `json:"at"`
+	ResponseStatus *int      `json:"response_status"`
+	DurationMS     float64   `json:"duration_ms"`
+	Error          *string   `json:"error"`
+}
+
+func scanDelivery(row pgx.CollectableRow) (webhook.Delivery, error) {
+	var d webhook.Delivery
+	var attempts []storedAttempt
+	err := row.Scan(&d.ID, &d.WebhookID, &d.Position, &d.TicketID, &d.Seq, &d.EventType, &d.Status, &attempts,
+		&d.NextAttemptAt, &d.CreatedAt)
+	for _, a := range attempts {
+		at := webhook.Attempt{At: a.At.UTC(), Duration: time.Duration(a.DurationMS * float64(time.Millisecond))}
+		if a.ResponseStatus != nil {
+			at.Status = *a.ResponseStatus
+		}
+		if a.Error != nil {
+			at.Error = *a.Error
+		}
+		d.Attempts = append(d.Attempts, at)
+	}
+	d.CreatedAt = d.CreatedAt.UTC()
+	d.NextAttemptAt = utc(d.NextAttemptAt)
+	return d, err
+}
+
+// DueDeliveries returns up to limit deliveries whose attempt is due at now, of enabled webhooks,
+// each the first pending one of its webhook and ticket, so that a ticket's events reach a
+// webhook in order; the most overdue first.
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]webhook.Delivery, error) {
+	rows, _ := db.pool.Query(ctx, `
+SELECT `+deliveryColumns+` FROM (
+	SELECT DISTINCT ON (webhook_id, ticket_id) * FROM webhook_deliveries WHERE status = 'pending'
+	ORDER BY webhook_id, ticket_id, position
+) AS d JOIN webhooks w ON w.id = d.webhook_id AND w.disabled_at IS NULL
+WHERE d.next_attempt_at <= $1
+ORDER BY d.next_attempt_at, d.position LIMIT $2`, now, limit)
+	ds, err := pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return nil, translate(ctx, err, "read the due deliveries")
+	}
+	return ds, nil
+}
+
+// RecordAttempt adds an attempt to a pending delivery, with the status and next attempt it
+// leads to. A delivery that is no longer pending (redelivered and made meanwhile, or deleted)
+// is left as it is.
+func (db *DB) RecordAttempt(ctx context.Context, deliveryID string, a webhook.Attempt, status webhook.Status, next *time.Time) error {
+	s := storedAttempt{At: a.At.UTC(), DurationMS: float64(a.Duration.Microseconds()) / 1000}
+	if a.Status != 0 {
+		s.ResponseStatus = &a.Status
+	}
+	if a.Error != "" {
+		s.Error = &a.Error
+	}
+	b, err := json.Marshal([]storedAttempt{s})
+	if err != nil {
+		return ticket.Errorf(ticket.EINTERNAL, "postgres: encode an attempt: %v", err)
+	}
+	if _, err := db.pool.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts || $2::jsonb, status = $3, next_attempt_at = $4
+WHERE id = $1 AND status = 'pending'`, deliveryID, b, string(status), next); err != nil {
+		return translate(ctx, err, "record an attempt at delivery %s", deliveryID)
+	}
+	return nil
+}
+
+// DisableGoneWebhook disables a webhook whose receiver answered 410 Gone.
+func (db *DB) DisableGoneWebhook(ctx context.Context, id string) error {
+	_, err := db.SetWebhookEnabled(ctx, id, false)
+	return err
+}
+
+// ListDeliveries returns a page of a webhook's deliveries, newest first, keyed on the event's
+// position; ENOTFOUND when there is no such webhook.
+func (db *DB) ListDeliveries(ctx context.Context, webhookID string, p ticket.PageRequest) (ticket.Page[webhook.Delivery], error) {
+	if err := checkPageRequest(p, false); err != nil {
+		return ticket.Page[webhook.Delivery]{}, err
+	}
+	if _, err := db.Webhook(ctx, webhookID); err != nil {
+		return ticket.Page[webhook.Delivery]{}, err
+	}
+	var q query
+	q.where("d.webhook_id = " + q.arg(webhookID))
+	if c := p.After; c != nil {
+		q.where("d.position < " + q.arg(c.Seq))
+	}
+	rows, _ := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries d`+q.whereClause()+
+		` ORDER BY d.position DESC LIMIT `+q.arg(p.Limit+1), q.args...)
+	items, err := pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return ticket.Page[webhook.Delivery]{}, translate(ctx, err, "list the deliveries of webhook %s", webhookID)
+	}
+	return newPage(items, p.Limit, func(d webhook.Delivery) ticket.Cursor { return ticket.Cursor{Seq: d.Position} }), nil
+}
+
+// Redeliver makes a webhook's delivery pending again, due now, and returns it; ENOTFOUND when the
+// webhook has no such delivery. Its receiver gets it again with the same webhook-id.
+func (db *DB) Redeliver(ctx context.Context, webhookID, deliveryID string) (webhook.Delivery, error) {
+	_, ok1 := parseID(webhookID)
+	_, ok2 := parseID(deliveryID)
+	if !ok1 || !ok2 {
+		return webhook.Delivery{}, ticket.Errorf(ticket.ENOTFOUND, "webhook %q has no delivery %q", webhookID, deliveryID)
+	}
+	rows, _ := db.pool.Query(ctx, `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
+WHERE d.id = $1 AND d.webhook_id = $2 RETURNING `+deliveryColumns, deliveryID, webhookID)
+	d, err := pgx.CollectOneRow(rows, scanDelivery)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return webhook.Delivery{}, ticket.Errorf(ticket.ENOTFOUND, "webhook %q has no delivery %q", webhookID, deliveryID)
+	}
+	if err != nil {
+		return webhook.Delivery{}, translate(ctx, err, "redeliver %s", deliveryID)
+	}
+	return d, nil
+}
+
+// EventOut returns the event out at a position, as the feed has it; ENOTFOUND when there is none.
+func (db *DB) EventOut(ctx context.Context, position int64) (ticket.OutEvent, error) {
+	page, _, err := readFeed(ctx, db.pool, ticket.FeedFilter{After: position - 1, Limit: 1, UpTo: ticket.VisibilityInternal})
+	if err != nil {
+		return ticket.OutEvent{}, err
+	}
+	if len(page.Items) == 0 || page.Items[0].Position != position {
+		return ticket.OutEvent{}, ticket.Errorf(ticket.ENOTFOUND, "no event out at %d", position)
+	}
+	return page.Items[0], nil
+}
+
+// PendingDeliveries counts the pending deliveries of each webhook; a webhook with none is left out.
+func (db *DB) PendingDeliveries(ctx context.Context) (map[string]int, error) {
+	rows, err := db.pool.Query(ctx, `SELECT webhook_id::text, count(*) FROM webhook_deliveries WHERE status = 'pending' GROUP BY webhook_id`)
+	if err != nil {
+		return nil, translate(ctx, err, "count the pending deliveries")
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, translate(ctx, err, "count the pending deliveries")
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(ctx, err, "count the pending deliveries")
+	}
+	return out, nil
+}
