@@ -25,6 +25,7 @@ import (
 // receipt is one delivery as the receiver got it.
 type receipt struct {
 	path                     string
+	status                   int // what the receiver answered
 	id, timestamp, signature string
 	body                     []byte
 	event                    httpapi.OutEvent
@@ -53,6 +54,7 @@ func newReceiver(t *testing.T) *receiver {
 		if err := json.Unmarshal(body, &rec.event); err != nil {
 			t.Errorf("a delivery of %s: %v", body, err)
 		}
+		rec.status = rc.status
 		rc.got = append(rc.got, rec)
 		if rc.retryAfter != "" {
 			w.Header().Set("Retry-After", rc.retryAfter)
@@ -238,4 +240,113 @@ func TestWebhooks(t *testing.T) {
 		admin.do(t, "POST", "/api/v1/webhooks", body).expectProblem(t, http.StatusUnprocessableEntity, "/problems/validation")
 	}
 	admin.do(t, "GET", "/api/v1/webhooks/"+uuid.NewString(), nil).expectProblem(t, http.StatusNotFound, "/problems/not-found")
+}
+
+// TestWebhookFailures: a receiver that is down for a while, then back, gets every event once per
+// webhook-id, each ticket's in order, with the Retry-After it asked for respected; a receiver that
+// answers 410 disables its webhook; a disabled webhook gets nothing until it is enabled, then
+// everything it missed; a URL of a private address is refused unless allowed.
+func TestWebhookFailures(t *testing.T) {
+	s, admin := startWebhooks(t)
+	rc := newReceiver(t)
+	wh := admin.createWebhook(t, rc.URL+"/hook")
+
+	// Down: 503 with Retry-After 1 s, under changes to three tickets.
+	rc.answer(http.StatusServiceUnavailable, "1")
+	for i := range 3 {
+		tk := s.create(t, "Down "+word())
+		s.comment(t, tk.ID, "one", ticket.VisibilityPublic)
+		if i == 0 {
+			s.act(t, tk.ID, ticket.ActionAnswer, nil).expect(t, http.StatusOK, nil)
+		}
+	}
+	rc.waitReceipts(t, 6, nil) // a few refused attempts
+	time.Sleep(1500 * time.Millisecond)
+	rc.answer(http.StatusOK, "")
+	feed, _ := s.readFeed(t, url.Values{})
+	byID := map[string]httpapi.OutEvent{}
+	for _, e := range feed {
+		byID[e.ID] = e
+	}
+	waitFor(t, 30*time.Second, "every event to be taken", func() bool {
+		taken := map[string]bool{}
+		for _, r := range rc.receipts() {
+			if r.path == "/hook" && r.status == http.StatusOK {
+				taken[r.id] = true
+			}
+		}
+		return len(taken) == len(feed)
+	})
+	got := rc.receipts()
+	// Per ticket: in order; a retry comes no sooner than the Retry-After.
+	lastTaken := map[string]int64{}
+	lastTry := map[string]time.Time{}
+	for _, r := range got {
+		e, ok := byID[r.id]
+		if !ok {
+			t.Fatalf("a delivery of an event the feed does not have: %s", r.id)
+		}
+		tid := e.Data.Ticket.ID
+		if seq := e.Data.Event.Seq; seq < lastTaken[tid] || (seq == lastTaken[tid] && r.status == http.StatusOK) {
+			t.Errorf("ticket %s: event %d delivered after event %d was taken", tid, seq, lastTaken[tid])
+		}
+		if prev, ok := lastTry[r.id]; ok && r.at.Sub(prev) < 900*time.Millisecond {
+			t.Errorf("event %s tried again after %v, within its Retry-After of 1 s", r.id, r.at.Sub(prev))
+		}
+		lastTry[r.id] = r.at
+		if r.status == http.StatusOK {
+			lastTaken[tid] = e.Data.Event.Seq
+		}
+	}
+	log := listPages[deliveryView](t, admin, "/api/v1/webhooks/"+wh.ID+"/deliveries", 50, nil)
+	for _, d := range log {
+		if d.Status != "succeeded" || len(d.Attempts) < 1 {
+			t.Errorf("delivery %s: %s after %d attempts", d.EventID, d.Status, len(d.Attempts))
+		}
+	}
+
+	// Disabled: nothing; enabled: what it missed, in order.
+	var disabled webhookView
+	admin.do(t, "POST", "/api/v1/webhooks/"+wh.ID+"/disable", nil).expect(t, http.StatusOK, &disabled)
+	if disabled.DisabledAt == nil {
+		t.Fatal("disabled, disabled_at is null")
+	}
+	quiet := s.create(t, "While disabled "+word())
+	time.Sleep(1500 * time.Millisecond)
+	for _, r := range rc.receipts() {
+		if r.event.Data.Ticket.ID == quiet.ID {
+			t.Fatalf("a disabled webhook got %s", r.event.Type)
+		}
+	}
+	admin.do(t, "POST", "/api/v1/webhooks/"+wh.ID+"/enable", nil).expect(t, http.StatusOK, nil)
+	rc.waitReceipts(t, 1, func(r receipt) bool { return r.event.Data.Ticket.ID == quiet.ID })
+
+	// 410 disables.
+	rc.answer(http.StatusGone, "")
+	gone := s.create(t, "Gone "+word())
+	rc.waitReceipts(t, 1, func(r receipt) bool { return r.event.Data.Ticket.ID == gone.ID })
+	waitFor(t, 10*time.Second, "the webhook to be disabled", func() bool {
+		var w webhookView
+		admin.do(t, "GET", "/api/v1/webhooks/"+wh.ID, nil).expect(t, http.StatusOK, &w)
+		return w.DisabledAt != nil
+	})
+	s.act(t, gone.ID, ticket.ActionClose, nil).expect(t, http.StatusOK, nil)
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(rc.waitReceipts(t, 1, func(r receipt) bool { return r.event.Data.Ticket.ID == gone.ID })); n != 1 {
+		t.Errorf("after its 410 the webhook got %d deliveries", n)
+	}
+	admin.do(t, "DELETE", "/api/v1/webhooks/"+wh.ID, nil).expect(t, http.StatusNoContent, nil)
+	admin.do(t, "GET", "/api/v1/webhooks/"+wh.ID, nil).expectProblem(t, http.StatusNotFound, "/problems/not-found")
+
+	// Private addresses, refused where they are not allowed.
+	cfg := testConfig(t)
+	cfg.WebhookAllowPrivate = false
+	strict := startSystem(t, withConfig(cfg), withoutWorker())
+	strictAdmin := strict.as(strict.newKey(t, "admin-"+word(), auth.RoleAdmin, ""))
+	for _, u := range []string{rc.URL + "/hook", "http://localhost:8080/x", "http://169.254.169.254/latest"} {
+		p := strictAdmin.do(t, "POST", "/api/v1/webhooks", map[string]any{"url": u}).expectProblem(t, http.StatusUnprocessableEntity, "/problems/validation")
+		if !strings.Contains(p.Detail, "private") {
+			t.Errorf("%s refused with %q", u, p.Detail)
+		}
+	}
 }
