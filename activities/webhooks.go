@@ -65,6 +65,16 @@ const (
 func (p *WebhookPump) Pump(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, pumpRun)
 	defer cancel()
+	// A worker that stops lets the pump go at once, rather than wait for it within its shutdown
+	// timeout: the workflow gives the next run to another worker, or to this one restarted.
+	stopping := activity.GetWorkerStopChannel(ctx)
+	go func() {
+		select {
+		case <-stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	wake := make(chan struct{}, 1)
 	go p.Store.ListenFeed(ctx, func() {
 		select {
@@ -75,9 +85,13 @@ func (p *WebhookPump) Pump(ctx context.Context) error {
 	var (
 		mu       sync.Mutex
 		inFlight = map[lane]bool{}
-		done     = make(chan struct{}, pumpConcurrency)
-		slots    = make(chan struct{}, pumpConcurrency)
-		wg       sync.WaitGroup
+		// attempted holds the attempts this run made, by delivery and due time: a read of the due
+		// deliveries that began before an attempt was recorded still shows it due, and must not
+		// have it made again. A redelivery is due at a new time.
+		attempted = map[attempt]bool{}
+		done      = make(chan struct{}, pumpConcurrency)
+		slots     = make(chan struct{}, pumpConcurrency)
+		wg        sync.WaitGroup
 	)
 	defer wg.Wait()
 	poll := time.NewTicker(pumpPoll)
@@ -93,13 +107,15 @@ func (p *WebhookPump) Pump(ctx context.Context) error {
 			p.Log.WarnContext(ctx, "webhooks: read the due deliveries", "error", err)
 		}
 		for _, d := range due {
-			l := lane{d.WebhookID, d.TicketID}
+			l, a := lane{d.WebhookID, d.TicketID}, attempt{d.ID, *d.NextAttemptAt}
 			mu.Lock()
-			busy := inFlight[l]
-			inFlight[l] = true
+			skip := inFlight[l] || attempted[a] // its ticket's last delivery is being made, or this one was
+			if !skip {
+				inFlight[l], attempted[a] = true, true
+			}
 			mu.Unlock()
-			if busy {
-				continue // its ticket's last delivery is still being made
+			if skip {
+				continue
 			}
 			select {
 			case slots <- struct{}{}:
@@ -132,6 +148,12 @@ func (p *WebhookPump) Pump(ctx context.Context) error {
 
 // lane is a webhook's deliveries of one ticket's events, made one at a time, in order.
 type lane struct{ webhook, ticket string }
+
+// attempt is one attempt at a delivery: the one due at that time.
+type attempt struct {
+	delivery string
+	due      time.Time
+}
 
 // deliver makes one attempt at a delivery and records it.
 func (p *WebhookPump) deliver(ctx context.Context, d webhook.Delivery) {

@@ -61,6 +61,10 @@ type Settings struct {
 	// Lists is how many first pages of the listing are measured, with ListConcurrency clients.
 	Lists           int `env:"BENCH_LISTS" envDefault:"3000"`
 	ListConcurrency int `env:"BENCH_LIST_CONCURRENCY" envDefault:"4"`
+	// StreamClients is how many event streams are open while EventTransitions transitions are
+	// made, whose events' delivery to them and to a webhook is timed.
+	StreamClients    int `env:"BENCH_STREAM_CLIENTS" envDefault:"500"`
+	EventTransitions int `env:"BENCH_EVENT_TRANSITIONS" envDefault:"1500"`
 	// Rounds is how many times the raw and the ticketflow side of a pair take turns.
 	Rounds int `env:"BENCH_ROUNDS" envDefault:"3"`
 	// ProfileDir, when set, receives a CPU profile of each phase and a heap profile of the worker
@@ -81,7 +85,7 @@ func LoadSettings() (Settings, error) {
 		return Settings{}, fmt.Errorf("bench settings: %w", err)
 	}
 	if s.Concurrency < 1 || s.ListConcurrency < 1 || s.Rounds < 1 || s.Tickets < 1 || s.Starts < 1 || s.Transitions < 1 ||
-		s.Gets < 1 || s.Lists < 1 || s.Rows < 0 {
+		s.Gets < 1 || s.Lists < 1 || s.Rows < 0 || s.StreamClients < 1 || s.EventTransitions < 1 {
 		return Settings{}, fmt.Errorf("bench settings: counts must be positive")
 	}
 	if s.Log == "" {
@@ -101,20 +105,22 @@ const ticketsPerClient = 4
 
 // bench is one run: the system under test and its baselines, in this process.
 type bench struct {
-	set    Settings
-	cfg    config.Config
-	deps   *app.Deps
-	http   *http.Client
-	api    string // base URL of ticketflow's API
-	raw    string // base URL of the raw reader
-	pool   *pgxpool.Pool
-	procs  procs
-	cpu    map[string]map[string]time.Duration // phase → process group → CPU time
-	server serverCounters
-	work   map[string]map[string]float64 // phase → Temporal server counter → count
-	pgUse  map[string]poolUse            // phase → use of the store's connection pool
-	rounds map[string]int                // phase → how many times it ran, for profile names
-	report Report
+	set  Settings
+	cfg  config.Config
+	deps *app.Deps
+	http *http.Client
+	// streamHTTP is the event streams' client: each holds its connection open.
+	streamHTTP *http.Client
+	api        string // base URL of ticketflow's API
+	raw        string // base URL of the raw reader
+	pool       *pgxpool.Pool
+	procs      procs
+	cpu        map[string]map[string]time.Duration // phase → process group → CPU time
+	server     serverCounters
+	work       map[string]map[string]float64 // phase → Temporal server counter → count
+	pgUse      map[string]poolUse            // phase → use of the store's connection pool
+	rounds     map[string]int                // phase → how many times it ran, for profile names
+	report     Report
 
 	authorization string // the Authorization header of requests to the API
 
@@ -140,8 +146,10 @@ func Run(ctx context.Context, set Settings, cfg config.Config, out io.Writer) (*
 
 	say("connecting to %s, %s, %s (logs: %s)", redactDSN(cfg.DatabaseDSN), strings.Join(cfg.RedisAddrs, ","), cfg.TemporalAddress, set.Log)
 	// The bench is one client with one key: a rate limit per key would measure the limiter, so
-	// it is lifted (the limiter still runs, and its cost is measured).
+	// it is lifted (the limiter still runs, and its cost is measured). Its webhook's receiver
+	// listens on the loopback interface.
 	cfg.RateLimit, cfg.RateBurst = 1e9, 1e9
+	cfg.WebhookAllowPrivate = true
 	b.cfg = cfg
 	if b.deps, err = app.Connect(ctx, cfg, log); err != nil {
 		return nil, err
@@ -192,6 +200,9 @@ func Run(ctx context.Context, set Settings, cfg config.Config, out io.Writer) (*
 		MaxIdleConns: 4 * set.Concurrency, MaxIdleConnsPerHost: 4 * set.Concurrency,
 	}}
 	defer b.http.CloseIdleConnections()
+	// The streams hold a connection each for as long as they are open.
+	b.streamHTTP = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: set.StreamClients, MaxConnsPerHost: 0}}
+	defer b.streamHTTP.CloseIdleConnections()
 
 	phases := []struct {
 		what string
@@ -203,6 +214,7 @@ func Run(ctx context.Context, set Settings, cfg config.Config, out io.Writer) (*
 		{"transitions vs raw updates", b.transitions},
 		{"cached GET vs raw GET", b.gets},
 		{"listing", b.lists},
+		{"events out: a webhook and event streams", b.eventsOut},
 	}
 	for _, p := range phases {
 		t0 := time.Now()

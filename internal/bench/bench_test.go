@@ -73,12 +73,13 @@ func TestTargets(t *testing.T) {
 	r := &Report{Figures: map[string]float64{
 		"transition_p50_ratio": 1.2, "transition_rate_ratio": 0.5, "create_rate_ratio": 0.8,
 		"get_rate_ratio": 0.95, "list_p99_ms": 5, "list_rows": 100_000, "worker_heap_kib_per_ticket": 31,
-		"list_assignee_p99_ms": 25, "search_p99_ms": 40,
+		"list_assignee_p99_ms": 25, "search_p99_ms": 40, "webhook_delivery_p99_ms": 120, "stream_delivery_p99_ms": 300,
 	}}
 	require.Equal(t, map[string]string{
 		"transition_p50_ratio": "yes", "transition_rate_ratio": "NO", "create_rate_ratio": "yes",
 		"get_rate_ratio": "yes", "list_p99_ms": "(yes at 100000 rows)", "worker_heap_kib_per_ticket": "NO",
 		"list_assignee_p99_ms": "(no at 100000 rows)", "search_p99_ms": "(yes at 100000 rows)",
+		"webhook_delivery_p99_ms": "yes", "stream_delivery_p99_ms": "NO",
 	}, r.Targets())
 	r.Figures["list_rows"] = 1_000_000
 	require.Equal(t, "yes", r.Targets()["list_p99_ms"])

@@ -28,6 +28,9 @@ type Report struct {
 	// RawUpdateAlone and TransitionAlone are the same round trips with one client: latency
 	// without a queue in front of it.
 	RawUpdateAlone, TransitionAlone Result
+	// EventTransition is the load under which events out are timed: WebhookDelivery from a
+	// change to its webhook's receiver, StreamDelivery to each open event stream.
+	EventTransition, WebhookDelivery, StreamDelivery Result
 	// Fill is the opening of the tickets that the heap is measured with.
 	Fill Result
 	// RawStartDrain is how long the raw workflows' first tasks ran on after the last start
@@ -99,6 +102,7 @@ func (r *Report) figures() map[string]float64 {
 		"raw_update": r.RawUpdate, "raw_start": r.RawStart, "raw_get": r.RawGet,
 		"transition": r.Transition, "create": r.Create, "get": r.Get, "list": r.List, "list_assignee": r.ListAssignee, "search": r.Search, "fill_create": r.Fill,
 		"raw_update_alone": r.RawUpdateAlone, "transition_alone": r.TransitionAlone,
+		"event_transition": r.EventTransition, "webhook_delivery": r.WebhookDelivery, "stream_delivery": r.StreamDelivery,
 	} {
 		f[name+"_p50_ms"], f[name+"_p99_ms"] = ms(res.P50), ms(res.P99)
 		f[name+"_per_s"] = round(res.PerSecond(), 1)
@@ -125,6 +129,8 @@ var targets = []target{
 	{key: "list_assignee_p99_ms", atMost: true, bound: 20, minRows: 1_000_000},
 	{key: "search_p99_ms", atMost: true, bound: 50, minRows: 1_000_000},
 	{key: "worker_heap_kib_per_ticket", atMost: true, bound: 30},
+	{key: "webhook_delivery_p99_ms", atMost: true, bound: 250},
+	{key: "stream_delivery_p99_ms", atMost: true, bound: 250},
 }
 
 func (t target) String() string {
@@ -208,6 +214,13 @@ func (r *Report) WriteTable(out io.Writer) {
 	row(fmt.Sprintf("GET /tickets?q=%s, p50 ms", searchQuery), r.Search, nil, f["search_p50_ms"], "")
 	fmt.Fprintf(tw, "  p99 ms\t%d\t%d\t\t%v\t\t%s\t%s\t\n", r.Search.Concurrency, r.Search.Ops,
 		cell(f["search_p99_ms"]), bounds["search_p99_ms"], verdicts["search_p99_ms"])
+	row("transitions while events go out, per s", r.EventTransition, nil, f["event_transition_per_s"], "")
+	row("  change to its webhook's receiver, p50 ms", r.WebhookDelivery, nil, f["webhook_delivery_p50_ms"], "")
+	fmt.Fprintf(tw, "  p99 ms\t%d\t%d\t\t%v\t\t%s\t%s\t\n", r.WebhookDelivery.Concurrency, r.WebhookDelivery.Ops,
+		cell(f["webhook_delivery_p99_ms"]), bounds["webhook_delivery_p99_ms"], verdicts["webhook_delivery_p99_ms"])
+	row(fmt.Sprintf("  change to each of %d event streams, p50 ms", r.StreamDelivery.Concurrency), r.StreamDelivery, nil, f["stream_delivery_p50_ms"], "")
+	fmt.Fprintf(tw, "  p99 ms\t%d\t%d\t\t%v\t\t%s\t%s\t\n", r.StreamDelivery.Concurrency, r.StreamDelivery.Ops,
+		cell(f["stream_delivery_p99_ms"]), bounds["stream_delivery_p99_ms"], verdicts["stream_delivery_p99_ms"])
 	fmt.Fprintf(tw, "opening the tickets held open, per s\t%d\t%d\t\t%v\t\t\t\t\n", r.Fill.Concurrency, r.Fill.Ops, cell(f["fill_create_per_s"]))
 	fmt.Fprintf(tw, "worker heap per open ticket, KiB\t\t%d\t\t%v\t\t%s\t%s\t\n", r.Fill.Ops,
 		cell(f["worker_heap_kib_per_ticket"]), bounds["worker_heap_kib_per_ticket"], verdicts["worker_heap_kib_per_ticket"])

@@ -42,9 +42,13 @@ type Figures struct {
 	Stale        int // reads that showed an older version than one acknowledged before they were sent
 	// Diverged counts tickets whose sources disagree with each other or with what a client was
 	// told, at the same version: a change applied twice with different contents, say.
-	Diverged     int
-	ServerErrors map[int]int
-	NoAnswer     int // requests that got no HTTP answer (the API down or restarting)
+	Diverged int
+	// The webhook's: the events that came (once per webhook-id or more), those of PostgreSQL that
+	// never came, deliveries that came out of their ticket's order or did not verify (Missing and
+	// Broken must be 0), and deliveries of an event that had come already (allowed: at least once).
+	WebhookEvents, WebhookMissing, WebhookBroken, WebhookRepeats int
+	ServerErrors                                                 map[int]int
+	NoAnswer                                                     int // requests that got no HTTP answer (the API down or restarting)
 	// Recover is, over the faults, the longest time from a fault's injection to the end of the
 	// last request that failed (a 5xx or no answer) before the next fault. Slow requests do not
 	// count: on a shared machine they come and go with the neighbours' load.
@@ -71,9 +75,10 @@ func (f Figures) String() string {
 	for _, ft := range f.Faults {
 		held += ft.Repaired.Sub(ft.At)
 	}
-	return fmt.Sprintf("%-16s requests=%d acknowledged=%d lost=%d duplicated=%d stale=%d diverged=%d 5xx=%s no-answer=%d recover=%.1fs (faults=%d, held %.1fs) tickets=%d resolved-after=%d",
+	return fmt.Sprintf("%-16s requests=%d acknowledged=%d lost=%d duplicated=%d stale=%d diverged=%d 5xx=%s no-answer=%d recover=%.1fs (faults=%d, held %.1fs) tickets=%d resolved-after=%d webhook: events=%d missing=%d broken=%d repeats=%d",
 		f.Scenario, f.Requests, f.Acknowledged, f.Lost, f.Duplicated, f.Stale, f.Diverged, strings.Join(errs, ","),
-		f.NoAnswer, f.Recover.Seconds(), len(f.Faults), held.Seconds(), f.Tickets, f.Resolved)
+		f.NoAnswer, f.Recover.Seconds(), len(f.Faults), held.Seconds(), f.Tickets, f.Resolved,
+		f.WebhookEvents, f.WebhookMissing, f.WebhookBroken, f.WebhookRepeats)
 }
 
 // Check compares the record with the truth. Every figure is computed from what the truth holds

@@ -6,7 +6,9 @@
 // processes, so that SIGKILL and SIGTERM are the real thing. For each scenario a load generator
 // drives tickets through the HTTP API (creates, comments and every transition, each with an
 // Idempotency-Key) at a steady rate while one fault is injected: the worker killed, PostgreSQL
-// stopped, a Redis master killed, the Temporal server restarted, the API restarted.
+// stopped, a Redis master killed, the Temporal server restarted, the API restarted, the webhook
+// receiver refusing deliveries. In every scenario a webhook is subscribed to a receiver of the
+// suite's own, which verifies each delivery's signature.
 //
 // The load generator records every request and what it was told. Once the system has settled,
 // the checker resolves every request whose outcome the client never learnt (by retrying it with
@@ -19,7 +21,11 @@
 //   - diverged: a ticket whose sources disagree at the same version, with each other or with
 //     what a client was told (a change applied twice with different contents);
 //   - and no 5xx but 503 and 504, each with Retry-After, and every request's outcome reachable
-//     by retrying it.
+//     by retrying it;
+//   - webhook missing: an event that PostgreSQL holds (so every acknowledged change's) that never
+//     reached the receiver; webhook broken: a delivery that came before an earlier event of its
+//     ticket, or that does not verify. Repeats of a webhook-id are allowed (at least once).
 //
-// Each scenario prints one line of figures; lost, duplicated, stale and diverged must be 0.
+// Each scenario prints one line of figures; lost, duplicated, stale, diverged and the webhook's
+// missing and broken must be 0.
 package faults

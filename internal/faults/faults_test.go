@@ -55,13 +55,17 @@ func TestFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := faults.CreateKey(ctx, apiBin, st)
+	key, err := faults.CreateKey(ctx, apiBin, st, "fault-suite", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminKey, err := faults.CreateKey(ctx, apiBin, st, "fault-suite-admin", "admin")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	suite := &faults.Suite{
-		Stack: st, WorkerBin: workerBin, APIBin: apiBin, Key: key, Seed: seed(t), Logf: t.Logf,
+		Stack: st, WorkerBin: workerBin, APIBin: apiBin, Key: key, AdminKey: adminKey, Seed: seed(t), Logf: t.Logf,
 		Settings: faults.Settings{RequestTimeout: 5 * time.Second, ShutdownTimeout: 10 * time.Second},
 		Truth:    truth(t, st),
 	}
@@ -90,8 +94,9 @@ func TestFaults(t *testing.T) {
 				}
 				t.Error(v)
 			}
-			if f.Lost != 0 || f.Duplicated != 0 || f.Stale != 0 || f.Diverged != 0 {
-				t.Errorf("lost=%d duplicated=%d stale=%d diverged=%d, want 0 each", f.Lost, f.Duplicated, f.Stale, f.Diverged)
+			if f.Lost != 0 || f.Duplicated != 0 || f.Stale != 0 || f.Diverged != 0 || f.WebhookMissing != 0 || f.WebhookBroken != 0 {
+				t.Errorf("lost=%d duplicated=%d stale=%d diverged=%d webhook missing=%d broken=%d, want 0 each",
+					f.Lost, f.Duplicated, f.Stale, f.Diverged, f.WebhookMissing, f.WebhookBroken)
 			}
 		})
 	}

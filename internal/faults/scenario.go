@@ -20,8 +20,9 @@ type Scenario struct {
 	Inject func(ctx context.Context, e *Env) error
 }
 
-// Scenarios are the five faults of the issue "Fault tolerance, proved", in the order the suite
-// runs them.
+// Scenarios are the faults the suite injects, in the order it runs them: the five of the issue
+// "Fault tolerance, proved", and the webhook receiver down. In every one a webhook is subscribed
+// to the events out and its receiver checks that each came (Receiver).
 func Scenarios() []Scenario {
 	return []Scenario{
 		{Name: "worker-crash", What: "SIGKILL the worker five times at random moments, restarting it each time",
@@ -34,16 +35,19 @@ func Scenarios() []Scenario {
 			Load: 45 * time.Second, Inject: temporalRestart},
 		{Name: "api-restart", What: "SIGTERM the API and start it again, twice",
 			Load: 45 * time.Second, Inject: apiRestart},
+		{Name: "receiver-down", What: "the webhook's receiver answers 503 (Retry-After: " + receiverRetryAfter + ") for 60 seconds",
+			Load: 75 * time.Second, Inject: receiverDown},
 	}
 }
 
 // Env is what an injection works with.
 type Env struct {
-	Stack  *Stack
-	System *System
-	Start  time.Time // when the load began
-	Rand   *rand.Rand
-	Logf   func(format string, args ...any)
+	Stack    *Stack
+	System   *System
+	Receiver *Receiver
+	Start    time.Time // when the load began
+	Rand     *rand.Rand
+	Logf     func(format string, args ...any)
 
 	mu     sync.Mutex
 	faults []Fault
@@ -141,6 +145,13 @@ func redisNodeLoss(ctx context.Context, e *Env) error {
 // temporalRestart stops the Temporal server and starts it again a few seconds later.
 func temporalRestart(ctx context.Context, e *Env) error {
 	return e.outage(ctx, 10*time.Second, "stop the Temporal server", e.Stack.StopTemporal, 3*time.Second, e.Stack.StartTemporal)
+}
+
+// receiverDown makes the webhook's receiver refuse every delivery for 60 seconds.
+func receiverDown(ctx context.Context, e *Env) error {
+	down := func(context.Context) error { e.Receiver.SetDown(true); return nil }
+	up := func(context.Context) error { e.Receiver.SetDown(false); return nil }
+	return e.outage(ctx, 8*time.Second, "the receiver answers 503", down, 60*time.Second, up)
 }
 
 // outage is the shape of a fault that takes a service away: at the moment at of the load it

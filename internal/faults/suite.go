@@ -26,6 +26,9 @@ const (
 const (
 	settleTimeout  = 2 * time.Minute
 	resolveTimeout = 2 * time.Minute
+	// webhookWait bounds the wait for the last deliveries, which a pump restarted after a fault
+	// (its heartbeat timeout, then Temporal's retry) makes late.
+	webhookWait = 2 * time.Minute
 )
 
 // Suite runs scenarios on one faults stack.
@@ -35,6 +38,7 @@ type Suite struct {
 	Settings          Settings
 	Truth             *Truth
 	Key               string // the API key of the load's clients
+	AdminKey          string // the API key that subscribes the scenario's webhook
 	Seed              uint64
 	Logf              func(format string, args ...any)
 }
@@ -59,13 +63,28 @@ func (s *Suite) Run(ctx context.Context, sc Scenario) (Figures, error) {
 		return Figures{}, err
 	}
 	s.Logf("%s: %s; logs in %s", sc.Name, sc.What, sys.Logs)
+	rcv, err := StartReceiver()
+	if err != nil {
+		return Figures{}, err
+	}
+	defer rcv.Stop()
+	unsubscribe, err := rcv.Subscribe(ctx, sys.URL, s.AdminKey)
+	if err != nil {
+		return Figures{}, fmt.Errorf("%s: subscribe the receiver: %w", sc.Name, err)
+	}
+	// The next scenario's pump must not deliver to this receiver once it is gone.
+	defer func() {
+		if err := unsubscribe(context.WithoutCancel(ctx)); err != nil {
+			s.Logf("%s: unsubscribe the receiver: %v", sc.Name, err)
+		}
+	}()
 
 	load := &Load{URL: sys.URL, Key: s.Key, Name: sc.Name, Duration: sc.Load, Drivers: drivers, Rate: writeRate,
 		Readers: readers, ReadEvery: readEvery, Seed: s.Seed, Record: &Record{}}
 	if err := load.WarmUp(ctx, time.Minute); err != nil {
 		return Figures{}, fmt.Errorf("%s: %w", sc.Name, err)
 	}
-	env := &Env{Stack: s.Stack, System: sys, Rand: rand.New(rand.NewPCG(s.Seed, 7)), Logf: s.Logf, Start: time.Now()}
+	env := &Env{Stack: s.Stack, System: sys, Receiver: rcv, Rand: rand.New(rand.NewPCG(s.Seed, 7)), Logf: s.Logf, Start: time.Now()}
 	injectCtx, cancelInject := context.WithCancel(ctx)
 	defer cancelInject()
 	injected := make(chan error, 1)
@@ -87,6 +106,7 @@ func (s *Suite) Run(ctx context.Context, sc Scenario) (Figures, error) {
 		time.Since(start).Seconds(), unknown)
 	s.Logf("requests by the second they were sent at, from the start of the load:\n%s", Timeline(load.Record, env.Start, 5*time.Second))
 	f := s.Truth.Check(ctx, sc.Name, load.Record, env.Faults())
+	rcv.Check(ctx, s.Truth, load.Record, &f, webhookWait)
 	s.Logf("%5.1fs  checked", time.Since(env.Start).Seconds())
 	return f, nil
 }

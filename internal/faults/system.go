@@ -29,10 +29,10 @@ func Build(ctx context.Context, repo, dir string) (worker, api string, err error
 	return filepath.Join(dir, "worker"), filepath.Join(dir, "apiserver"), nil
 }
 
-// CreateKey makes an agent API key for the load with `apiserver keys create`, the documented way
-// to make the first key of a fresh install, and returns its secret.
-func CreateKey(ctx context.Context, apiBin string, st *Stack) (string, error) {
-	cmd := exec.CommandContext(ctx, apiBin, "keys", "create", "--name", "fault-suite", "--role", "agent")
+// CreateKey makes an API key of the role with `apiserver keys create`, the documented way to make
+// the first key of a fresh install, and returns its secret.
+func CreateKey(ctx context.Context, apiBin string, st *Stack, name, role string) (string, error) {
+	cmd := exec.CommandContext(ctx, apiBin, "keys", "create", "--name", name, "--role", role)
 	cmd.Env = environ(map[string]string{"DATABASE_DSN": st.DSN})
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -197,6 +197,8 @@ func NewSystem(st *Stack, workerBin, apiBin, taskQueue, logs string, set Setting
 		"AUTO_CLOSE_AFTER":    "0",
 		"LOG_FORMAT":          "text",
 		"LOG_LEVEL":           "info",
+		// The suite's webhook receiver listens on the loopback interface.
+		"WEBHOOK_ALLOW_PRIVATE": "true",
 	})
 	return &System{
 		Worker:    &Proc{Name: "worker", path: workerBin, env: env, logPath: filepath.Join(logs, "worker.log")},
@@ -212,7 +214,7 @@ func NewSystem(st *Stack, workerBin, apiBin, taskQueue, logs string, set Setting
 // a stray REDIS_HOST or DATABASE_DSN in the caller's shell must not point the system elsewhere.
 func environ(set map[string]string) []string {
 	ours := []string{"DATABASE_DSN", "REDIS_ADDRS", "REDIS_HOST", "REDIS_PORT", "CACHE_TTL", "TEMPORAL_",
-		"SLA_", "AUTO_CLOSE_AFTER", "HTTP_ADDR", "REQUEST_TIMEOUT", "SHUTDOWN_TIMEOUT", "WORKER_METRICS_ADDR", "LOG_"}
+		"SLA_", "AUTO_CLOSE_AFTER", "HTTP_ADDR", "REQUEST_TIMEOUT", "SHUTDOWN_TIMEOUT", "WORKER_METRICS_ADDR", "LOG_", "WEBHOOK_", "STREAM_"}
 	var env []string
 	for _, kv := range os.Environ() {
 		if !slices.ContainsFunc(ours, func(prefix string) bool { return strings.HasPrefix(kv, prefix) }) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ticketflow/ticketflow/internal/auth"
@@ -197,12 +198,56 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 			buf = append(buf, ": keep-alive\n\n"...)
 		}
 		for _, e := range events {
-			v := s.viewOutEvent(e, p)
-			data, err := json.Marshal(v)
+			data, err := s.encoded.get(e, p, func() ([]byte, error) { return json.Marshal(s.viewOutEvent(e, p)) })
 			if err != nil {
 				return err
 			}
-			buf = fmt.Appendf(buf, "id: %s\nevent: %s\ndata: %s\n\n", v.Cursor, v.Type, data)
+			buf = fmt.Appendf(buf, "id: %s\nevent: %s%s\ndata: %s\n\n", s.cursors.position(e.Position), outEventPrefix, e.Event.Type, data)
 		}
 	}
+}
+
+// encodedEvents keeps the last events that streams sent, encoded, by position and by what their
+// readers may read: with many streams open, each event is encoded once for each kind of reader
+// instead of once per stream.
+type encodedEvents struct {
+	mu    sync.Mutex
+	m     map[encodedKey][]byte
+	order []encodedKey
+}
+
+type encodedKey struct {
+	position int64
+	upTo     ticket.Visibility
+}
+
+// encodedKeep bounds how many encoded events are kept.
+const encodedKeep = 4096
+
+func (c *encodedEvents) get(e ticket.OutEvent, by auth.Principal, encode func() ([]byte, error)) ([]byte, error) {
+	k := encodedKey{e.Position, by.Reads()}
+	c.mu.Lock()
+	b, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := encode()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[encodedKey][]byte{}
+	}
+	if _, ok := c.m[k]; !ok {
+		c.m[k] = b
+		c.order = append(c.order, k)
+		if len(c.order) > encodedKeep {
+			delete(c.m, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	return b, nil
 }

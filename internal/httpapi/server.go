@@ -65,6 +65,7 @@ type Server struct {
 	heartbeat  time.Duration
 	streams    Gauge
 	streamsCtx context.Context
+	encoded    encodedEvents
 }
 
 // Gauge is a value that goes up and down, such as a Prometheus gauge.
