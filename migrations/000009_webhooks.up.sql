@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     -- When a pending delivery's next attempt is due; NULL once it is done.
     next_attempt_at timestamptz,
     created_at      timestamptz NOT NULL,
+    -- Where its retry schedule starts: its creation, or its last redelivery.
+    scheduled_from  timestamptz NOT NULL,
     UNIQUE (webhook_id, position),
     CONSTRAINT webhook_deliveries_due_iff_pending CHECK ((status = 'pending') = (next_attempt_at IS NOT NULL))
 );

@@ -16,31 +16,35 @@ import (
 	"time"
 )
 
-// Schedule is the wait before each attempt at a delivery, from the failure of the one before: the
-// first at once, the last a day after the one before it. A delivery whose last attempt fails has
-// failed for good.
+// Schedule is the wait before each attempt at a delivery, from the one before: the first at once,
+// the last a day after the one before it. The attempts fall at those offsets from the start of
+// the delivery's schedule (its creation, or its redelivery); a delivery whose attempt at the last
+// of them fails has failed for good.
 var Schedule = []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour,
 	5 * time.Hour, 10 * time.Hour, 14 * time.Hour, 20 * time.Hour, 24 * time.Hour}
 
 // maxRetryAfter bounds how long a receiver's Retry-After may put the next attempt off.
 const maxRetryAfter = 24 * time.Hour
 
-// NextAttempt returns when the next attempt at a delivery is due after its attempts-th attempt
-// failed at at, and false when that was the last. A receiver's Retry-After (429 or 503), when
-// given, is the wait; otherwise the schedule's, plus up to a tenth more at random, so that the
-// retries of many deliveries that failed together do not arrive together.
-func NextAttempt(attempts int, at time.Time, retryAfter time.Duration) (time.Time, bool) {
-	if attempts >= len(Schedule) {
-		return time.Time{}, false
+// NextAttempt returns when the next attempt at a delivery whose schedule started at from is due,
+// after an attempt failed at at, and false when the schedule has none left. It is the schedule's
+// next attempt after at, plus up to a tenth of its wait at random, so that the retries of many
+// deliveries that failed together do not arrive together. A receiver's Retry-After (429 or 503),
+// when given, is the wait instead, while the schedule has an attempt left: retries that a
+// receiver asks for do not use the schedule up before its time.
+func NextAttempt(from, at time.Time, retryAfter time.Duration) (time.Time, bool) {
+	due := from
+	for _, wait := range Schedule {
+		due = due.Add(wait)
+		if !due.After(at) {
+			continue
+		}
+		if retryAfter > 0 {
+			return at.Add(min(retryAfter, maxRetryAfter)), true
+		}
+		return due.Add(rand.N(wait/10 + 1)), true
 	}
-	if retryAfter > 0 {
-		return at.Add(min(retryAfter, maxRetryAfter)), true
-	}
-	wait := Schedule[attempts]
-	if wait > 0 {
-		wait += rand.N(wait/10 + 1)
-	}
-	return at.Add(wait), true
+	return time.Time{}, false
 }
 
 // Timeout bounds one attempt: a receiver that has not answered by then has failed it.

@@ -107,24 +107,39 @@ func TestPrivate(t *testing.T) {
 }
 
 func TestNextAttempt(t *testing.T) {
-	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	for n, wait := range webhook.Schedule {
-		next, ok := webhook.NextAttempt(n, at, 0)
-		if !ok || next.Before(at.Add(wait)) || next.After(at.Add(wait+wait/10)) {
-			t.Errorf("after attempt %d: %v (%v), want %v plus up to a tenth", n, next.Sub(at), ok, wait)
+	from := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	// Each attempt made on time: the next is the schedule's, plus up to a tenth of its wait.
+	due := from
+	for n, wait := range webhook.Schedule[1:] {
+		at := due.Add(time.Duration(n) * time.Millisecond) // attempts take a moment
+		next, ok := webhook.NextAttempt(from, at, 0)
+		if !ok || next.Before(due.Add(wait)) || next.After(due.Add(wait+wait/10)) {
+			t.Errorf("after attempt %d at %v: %v (%v), want %v plus up to a tenth", n+1, at.Sub(from), next.Sub(from), ok, due.Add(wait).Sub(from))
 		}
+		due = due.Add(wait)
 	}
-	if _, ok := webhook.NextAttempt(len(webhook.Schedule), at, 0); ok {
+	if _, ok := webhook.NextAttempt(from, due, 0); ok {
 		t.Error("an attempt after the last")
 	}
-	if next, ok := webhook.NextAttempt(3, at, 42*time.Second); !ok || next != at.Add(42*time.Second) {
-		t.Errorf("with Retry-After 42 s: %v", next.Sub(at))
+	// Retry-After: as told, and as often as told, without using the schedule up.
+	at := from
+	for range 100 {
+		next, ok := webhook.NextAttempt(from, at, 2*time.Second)
+		if !ok || next != at.Add(2*time.Second) {
+			t.Fatalf("with Retry-After 2 s at %v: %v (%v)", at.Sub(from), next.Sub(at), ok)
+		}
+		at = next
 	}
-	if next, _ := webhook.NextAttempt(3, at, 1000*time.Hour); next != at.Add(24*time.Hour) {
-		t.Errorf("with Retry-After 1000 h: %v, want a day at most", next.Sub(at))
+	if next, _ := webhook.NextAttempt(from, from.Add(time.Hour), 1000*time.Hour); next != from.Add(25*time.Hour) {
+		t.Errorf("with Retry-After 1000 h: %v, want a day at most", next.Sub(from))
 	}
-	if _, ok := webhook.NextAttempt(len(webhook.Schedule), at, time.Second); ok {
+	if _, ok := webhook.NextAttempt(from, due, time.Second); ok {
 		t.Error("Retry-After after the last attempt")
+	}
+	// A receiver that went on failing without Retry-After, after asking for many retries: the
+	// schedule's next attempt, not the end of it.
+	if next, ok := webhook.NextAttempt(from, from.Add(3*time.Minute), 0); !ok || next.Before(from.Add(5*time.Second+5*time.Minute)) {
+		t.Errorf("after many Retry-After retries: %v (%v)", next.Sub(from), ok)
 	}
 }
 

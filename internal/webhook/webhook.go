@@ -71,11 +71,13 @@ type Delivery struct {
 	// NextAttemptAt is when a pending delivery is due; nil once it is done.
 	NextAttemptAt *time.Time
 	CreatedAt     time.Time
+	// ScheduledFrom is where its retry schedule starts: its creation, or its last redelivery.
+	ScheduledFrom time.Time
 }
 
 // Outcome returns the delivery's status and next attempt after one more attempt a: done when it
-// succeeded, failed for good when it was the last or the receiver is gone, else pending until
-// the schedule's next attempt.
+// succeeded, failed for good when the receiver is gone or the schedule has no attempt left, else
+// pending until the next attempt.
 func (d Delivery) Outcome(a Attempt) (Status, *time.Time) {
 	switch {
 	case a.Succeeded():
@@ -83,7 +85,7 @@ func (d Delivery) Outcome(a Attempt) (Status, *time.Time) {
 	case a.Gone():
 		return StatusFailed, nil
 	}
-	next, ok := NextAttempt(len(d.Attempts)+1, a.At, a.RetryAfter)
+	next, ok := NextAttempt(d.ScheduledFrom, a.At, a.RetryAfter)
 	if !ok {
 		return StatusFailed, nil
 	}

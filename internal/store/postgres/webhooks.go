@@ -152,8 +152,8 @@ func (db *DB) fanOut(ctx context.Context, id string, limit int) (int, error) {
 			if err != nil {
 				return err
 			}
-			b.Queue(`INSERT INTO webhook_deliveries (id, webhook_id, position, ticket_id, seq, event_type, status, next_attempt_at, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'pending', now(), now()) ON CONFLICT (webhook_id, position) DO NOTHING`,
+			b.Queue(`INSERT INTO webhook_deliveries (id, webhook_id, position, ticket_id, seq, event_type, status, next_attempt_at, created_at, scheduled_from)
+VALUES ($1, $2, $3, $4, $5, $6, 'pending', now(), now(), now()) ON CONFLICT (webhook_id, position) DO NOTHING`,
 				did, id, e.Position, e.Ticket.ID, e.Event.Seq, string(e.Event.Type))
 		}
 		b.Queue(`UPDATE webhooks SET fanned_out = $2 WHERE id = $1`, id, page.Next)
@@ -167,7 +167,7 @@ VALUES ($1, $2, $3, $4, $5, $6, 'pending', now(), now()) ON CONFLICT (webhook_id
 }
 
 const deliveryColumns = `d.id, d.webhook_id, d.position, d.ticket_id, d.seq, d.event_type, d.status, d.attempts,
-	d.next_attempt_at, d.created_at`
+	d.next_attempt_at, d.created_at, d.scheduled_from`
 
 // storedAttempt is an attempt as the delivery log keeps it, and as the API shows it.
 type storedAttempt struct {
@@ -181,7 +181,7 @@ func scanDelivery(row pgx.CollectableRow) (webhook.Delivery, error) {
 	var d webhook.Delivery
 	var attempts []storedAttempt
 	err := row.Scan(&d.ID, &d.WebhookID, &d.Position, &d.TicketID, &d.Seq, &d.EventType, &d.Status, &attempts,
-		&d.NextAttemptAt, &d.CreatedAt)
+		&d.NextAttemptAt, &d.CreatedAt, &d.ScheduledFrom)
 	for _, a := range attempts {
 		at := webhook.Attempt{At: a.At.UTC(), Duration: time.Duration(a.DurationMS * float64(time.Millisecond))}
 		if a.ResponseStatus != nil {
@@ -192,7 +192,7 @@ func scanDelivery(row pgx.CollectableRow) (webhook.Delivery, error) {
 		}
 		d.Attempts = append(d.Attempts, at)
 	}
-	d.CreatedAt = d.CreatedAt.UTC()
+	d.CreatedAt, d.ScheduledFrom = d.CreatedAt.UTC(), d.ScheduledFrom.UTC()
 	d.NextAttemptAt = utc(d.NextAttemptAt)
 	return d, err
 }
@@ -266,7 +266,8 @@ func (db *DB) ListDeliveries(ctx context.Context, webhookID string, p ticket.Pag
 	return newPage(items, p.Limit, func(d webhook.Delivery) ticket.Cursor { return ticket.Cursor{Seq: d.Position} }), nil
 }
 
-// Redeliver makes a webhook's delivery pending again, due now, and returns it; ENOTFOUND when the
+// Redeliver makes a webhook's delivery pending again, due now, with its retry schedule started
+// anew, and returns it; ENOTFOUND when the
 // webhook has no such delivery. Its receiver gets it again with the same webhook-id.
 func (db *DB) Redeliver(ctx context.Context, webhookID, deliveryID string) (webhook.Delivery, error) {
 	_, ok1 := parseID(webhookID)
@@ -274,7 +275,7 @@ func (db *DB) Redeliver(ctx context.Context, webhookID, deliveryID string) (webh
 	if !ok1 || !ok2 {
 		return webhook.Delivery{}, ticket.Errorf(ticket.ENOTFOUND, "webhook %q has no delivery %q", webhookID, deliveryID)
 	}
-	rows, _ := db.pool.Query(ctx, `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
+	rows, _ := db.pool.Query(ctx, `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), scheduled_from = now()
 WHERE d.id = $1 AND d.webhook_id = $2 RETURNING `+deliveryColumns, deliveryID, webhookID)
 	d, err := pgx.CollectOneRow(rows, scanDelivery)
 	if errors.Is(err, pgx.ErrNoRows) {
