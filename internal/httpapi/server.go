@@ -36,13 +36,7 @@ type Service interface {
 	Follow(ctx context.Context, by auth.Principal, f ticket.FeedFilter, from bool) (*service.Stream, error)
 	// AddWebhook and the rest manage webhooks (webhooks.go).
 	AddWebhook(ctx context.Context, n webhook.NewWebhook) (webhook.Webhook, error)
-	Webhook(ctx context.Context, id string) (webhook.Webhook, error)
-	ListWebhooks(ctx context.Context) ([]webhook.Webhook, error)
-	DeleteWebhook(ctx context.Context, id string) error
-	SetWebhookEnabled(ctx context.Context, id string, enabled bool) (webhook.Webhook, error)
-	RotateWebhookSecret(ctx context.Context, id string) (webhook.Webhook, error)
-	ListDeliveries(ctx context.Context, webhookID string, p ticket.PageRequest) (ticket.Page[webhook.Delivery], error)
-	Redeliver(ctx context.Context, webhookID, deliveryID string) (webhook.Delivery, error)
+	service.WebhookAdmin
 	// Claim and Complete keep the Idempotency-Keys of POST requests.
 	Claim(ctx context.Context, scope, key string, fingerprint []byte) (service.Claimed, error)
 	Complete(ctx context.Context, scope, key string, resp idempotency.Response) error

@@ -9,7 +9,14 @@ import (
 
 // Webhooks is where webhooks and their delivery logs are kept.
 type Webhooks interface {
+	// CreateWebhook stores a webhook as given: AddWebhook checks it first.
 	CreateWebhook(ctx context.Context, url string, types []ticket.EventType, description string) (webhook.Webhook, error)
+	WebhookAdmin
+}
+
+// WebhookAdmin is what an admin does with webhooks once they exist, which the service passes on
+// to the store as it is.
+type WebhookAdmin interface {
 	Webhook(ctx context.Context, id string) (webhook.Webhook, error)
 	ListWebhooks(ctx context.Context) ([]webhook.Webhook, error)
 	DeleteWebhook(ctx context.Context, id string) error
