@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ticketflow/ticketflow/internal/ticket"
 )
 
 // outEvent is what the bench reads of an event out: which it is and when its change was made.
@@ -104,7 +106,15 @@ func (b *bench) eventsOut(ctx context.Context) error {
 	c := b.set.Concurrency
 	n := c * ticketsPerClient
 	tickets := b.tickets[:n]
+	// Each ticket goes on from the status the phases before left it in.
 	answered := make([]bool, n)
+	for j, id := range tickets {
+		t, err := b.deps.Store.Ticket(ctx, id)
+		if err != nil {
+			return err
+		}
+		answered[j] = t.Status == ticket.StatusAnswered
+	}
 	turn := make([]int, c)
 	before := webhooks.len()
 	samples, elapsed, err := run(ctx, c, b.set.EventTransitions, func(ctx context.Context, w, _ int) error {
