@@ -22,7 +22,7 @@ type WebhookStore interface {
 	Webhook(ctx context.Context, id string) (webhook.Webhook, error)
 	EventOut(ctx context.Context, position int64) (ticket.OutEvent, error)
 	RecordAttempt(ctx context.Context, deliveryID string, a webhook.Attempt, status webhook.Status, next *time.Time) error
-	DisableGoneWebhook(ctx context.Context, id string) error
+	SetWebhookEnabled(ctx context.Context, id string, enabled bool) (webhook.Webhook, error)
 	// PendingDeliveries counts the pending deliveries by webhook.
 	PendingDeliveries(ctx context.Context) (map[string]int, error)
 	// ListenFeed calls changed when events come out, until ctx is done.
@@ -188,7 +188,7 @@ func (p *WebhookPump) deliver(ctx context.Context, d webhook.Delivery) {
 	switch {
 	case a.Gone():
 		outcome = "gone"
-		if err := p.Store.DisableGoneWebhook(rec, w.ID); err != nil {
+		if _, err := p.Store.SetWebhookEnabled(rec, w.ID, false); err != nil {
 			p.Log.WarnContext(ctx, "webhooks: disable a gone webhook", "webhook_id", w.ID, "error", err)
 		}
 		p.Log.InfoContext(ctx, "webhooks: the receiver is gone (410): webhook disabled", "webhook_id", w.ID)

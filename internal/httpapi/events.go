@@ -111,7 +111,7 @@ func (s *Server) feedFilter(q url.Values) (ticket.FeedFilter, error) {
 			if name == "" {
 				continue
 			}
-			t := ticket.EventType(strings.TrimPrefix(name, outEventPrefix))
+			t := eventType(name)
 			if !slices.Contains(ticket.EventTypes, t) {
 				return f, requestError(codeBadRequest, "types: %q is no event type; the types are %s", name, eventTypeNames())
 			}
@@ -127,6 +127,11 @@ func (s *Server) feedFilter(q url.Values) (ticket.FeedFilter, error) {
 		f.TicketID = strings.ToLower(id)
 	}
 	return f, nil
+}
+
+// eventType reads the name of an event type, with or without the prefix of the events out.
+func eventType(name string) ticket.EventType {
+	return ticket.EventType(strings.TrimPrefix(name, outEventPrefix))
 }
 
 // eventTypeNames lists the types of the events out, for messages.

@@ -2,11 +2,10 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/internal/webhook"
 )
 
@@ -83,10 +82,9 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	n := webhook.NewWebhook{URL: in.URL, Description: in.Description}
-	for _, t := range in.Types {
-		et := ticket.EventType(strings.TrimPrefix(t, outEventPrefix))
-		if !contains(n.Types, et) {
-			n.Types = append(n.Types, et)
+	for _, name := range in.Types {
+		if t := eventType(name); !slices.Contains(n.Types, t) {
+			n.Types = append(n.Types, t)
 		}
 	}
 	wh, err := s.svc.AddWebhook(r.Context(), n)
@@ -96,15 +94,6 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", "/api/v1/webhooks/"+wh.ID)
 	writeJSON(w, http.StatusCreated, withSecret(w, wh))
 	return nil
-}
-
-func contains[T comparable](xs []T, x T) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {

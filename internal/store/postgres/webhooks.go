@@ -237,12 +237,6 @@ WHERE id = $1 AND status = 'pending'`, deliveryID, b, string(status), next); err
 	return nil
 }
 
-// DisableGoneWebhook disables a webhook whose receiver answered 410 Gone.
-func (db *DB) DisableGoneWebhook(ctx context.Context, id string) error {
-	_, err := db.SetWebhookEnabled(ctx, id, false)
-	return err
-}
-
 // ListDeliveries returns a page of a webhook's deliveries, newest first, keyed on the event's
 // position; ENOTFOUND when there is no such webhook.
 func (db *DB) ListDeliveries(ctx context.Context, webhookID string, p ticket.PageRequest) (ticket.Page[webhook.Delivery], error) {
