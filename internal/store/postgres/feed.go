@@ -27,11 +27,19 @@ const settled = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536`
 func (db *DB) ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPage, error) {
 	// A change is acknowledged once its transaction commits, but its events settle only when the
 	// transactions begun before it end too, which takes a moment more. A page that is not full
-	// while events are pending is read again, briefly, so that a client who reads the feed
-	// after a change finds its events there.
-	for wait := time.Millisecond; ; wait *= 2 {
-		page, pending, err := readFeed(ctx, db.pool, f)
-		if err != nil || !pending || len(page.Items) == f.Limit || wait > settleWait {
+	// while events committed before the first read are still unsettled is read again, briefly,
+	// until they settle: a client who reads the feed after a change finds its events there, and a
+	// reader woken by their notice has them at once, even when what held them back was a
+	// transaction that sends no notice. Events committed after the first read are not waited for:
+	// under load there always are some.
+	began := time.Now()
+	wait := time.Millisecond
+	for first, target := true, int64(0); ; first = false {
+		page, h, err := readFeed(ctx, db.pool, f)
+		if first {
+			target = h.latest
+		}
+		if err != nil || h.settled > target || len(page.Items) == f.Limit || time.Since(began) > settleWait {
 			return page, err
 		}
 		select {
@@ -39,27 +47,32 @@ func (db *DB) ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPag
 			return page, nil
 		case <-time.After(wait):
 		}
+		wait = min(2*wait, settleWait/8)
 	}
 }
 
-// settleWait bounds how long ReadFeed waits for pending events to settle: about as long as the
-// writes of a few changes take, beyond which something else holds the horizon back.
-const settleWait = 64 * time.Millisecond
+// settleWait bounds how long ReadFeed waits for events to settle: longer than the writes of a few
+// changes take, beyond which something else holds the horizon back.
+const settleWait = 100 * time.Millisecond
+
+// horizon is what a read of the feed saw beside its events: the position below which every event
+// is settled, and the highest position of an event committed.
+type horizon struct{ settled, latest int64 }
 
 // querier runs a query: the pool, or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func readFeed(ctx context.Context, db querier, f ticket.FeedFilter) (ticket.FeedPage, bool, error) {
+func readFeed(ctx context.Context, db querier, f ticket.FeedFilter) (ticket.FeedPage, horizon, error) {
 	if f.Limit < 1 || f.Limit > ticket.MaxPageSize {
-		return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINVALID, "limit must be 1 to %d, not %d", ticket.MaxPageSize, f.Limit)
+		return ticket.FeedPage{}, horizon{}, ticket.Errorf(ticket.EINVALID, "limit must be 1 to %d, not %d", ticket.MaxPageSize, f.Limit)
 	}
 	if f.After < 0 {
-		return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINVALID, "%s", ticket.ErrBadCursor)
+		return ticket.FeedPage{}, horizon{}, ticket.Errorf(ticket.EINVALID, "%s", ticket.ErrBadCursor)
 	}
 	if err := checkVisibility(f.UpTo); err != nil {
-		return ticket.FeedPage{}, false, err
+		return ticket.FeedPage{}, horizon{}, err
 	}
 	var q query
 	q.where("o.position > " + q.arg(f.After))
@@ -74,7 +87,7 @@ func readFeed(ctx context.Context, db querier, f ticket.FeedFilter) (ticket.Feed
 	if f.TicketID != "" {
 		tid, ok := parseID(f.TicketID)
 		if !ok {
-			return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINVALID, "ticket %q is not a ticket's ID", f.TicketID)
+			return ticket.FeedPage{}, horizon{}, ticket.Errorf(ticket.EINVALID, "ticket %q is not a ticket's ID", f.TicketID)
 		}
 		q.where("o.ticket_id = " + q.arg(tid))
 	}
@@ -84,11 +97,9 @@ func readFeed(ctx context.Context, db querier, f ticket.FeedFilter) (ticket.Feed
 	if f.UpTo == ticket.VisibilityPublic {
 		q.where("NOT o.internal")
 	}
-	// One row for the horizon even when no event is found, then one per event. pending says
-	// whether events are stored that are not settled yet.
-	sql := `WITH s AS (SELECT ` + settled + ` AS settled),
-h AS (SELECT settled, EXISTS (SELECT 1 FROM events_out WHERE position >= s.settled) AS pending FROM s)
-SELECT h.settled, h.pending, e.position, e.ticket_id, e.seq, e.type, e.from_status, e.to_status, e.actor, e.data, e.at, e.ticket,
+	// One row for the horizon even when no event is found, then one per event.
+	sql := `WITH h AS (SELECT ` + settled + ` AS settled, (SELECT coalesce(max(position), 0) FROM events_out) AS latest)
+SELECT h.settled, h.latest, e.position, e.ticket_id, e.seq, e.type, e.from_status, e.to_status, e.actor, e.data, e.at, e.ticket,
 	e.comment_id, e.body, e.author, e.created_at, e.visibility
 FROM h LEFT JOIN LATERAL (
 	SELECT o.position, o.ticket_id, o.seq, o.type, coalesce(ev.from_status, '') AS from_status,
@@ -102,14 +113,11 @@ FROM h LEFT JOIN LATERAL (
 ORDER BY e.position`
 	rows, err := db.Query(ctx, sql, q.args...)
 	if err != nil {
-		return ticket.FeedPage{}, false, translate(ctx, err, "read the feed")
+		return ticket.FeedPage{}, horizon{}, translate(ctx, err, "read the feed")
 	}
 	defer rows.Close()
 	page := ticket.FeedPage{Items: []ticket.OutEvent{}, Next: f.After}
-	var (
-		horizon int64
-		pending bool
-	)
+	var h horizon
 	for rows.Next() {
 		var (
 			pos, seq                      *int64
@@ -119,16 +127,16 @@ ORDER BY e.position`
 			snapshot                      []byte
 			cid, body, author, visibility *string
 		)
-		if err := rows.Scan(&horizon, &pending, &pos, &tid, &seq, &typ, &from, &to, &actor, &data, &at, &snapshot,
+		if err := rows.Scan(&h.settled, &h.latest, &pos, &tid, &seq, &typ, &from, &to, &actor, &data, &at, &snapshot,
 			&cid, &body, &author, &created, &visibility); err != nil {
-			return ticket.FeedPage{}, false, translate(ctx, err, "read the feed")
+			return ticket.FeedPage{}, horizon{}, translate(ctx, err, "read the feed")
 		}
 		if pos == nil {
 			break // no event: the horizon's row alone
 		}
 		var w ticketflow.Ticket
 		if err := json.Unmarshal(snapshot, &w); err != nil {
-			return ticket.FeedPage{}, false, ticket.Errorf(ticket.EINTERNAL, "postgres: the feed's event %d holds no ticket: %v", *pos, err)
+			return ticket.FeedPage{}, horizon{}, ticket.Errorf(ticket.EINTERNAL, "postgres: the feed's event %d holds no ticket: %v", *pos, err)
 		}
 		if data == nil {
 			data = map[string]any{}
@@ -145,16 +153,16 @@ ORDER BY e.position`
 		page.Items = append(page.Items, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return ticket.FeedPage{}, false, translate(ctx, err, "read the feed")
+		return ticket.FeedPage{}, horizon{}, translate(ctx, err, "read the feed")
 	}
 	switch {
 	case len(page.Items) == f.Limit:
 		page.Next = page.Items[len(page.Items)-1].Position
-	case horizon-1 > f.After:
+	case h.settled-1 > f.After:
 		// Every settled position up to the horizon has been read: none below it can come later.
-		page.Next = horizon - 1
+		page.Next = h.settled - 1
 	}
-	return page, pending, nil
+	return page, h, nil
 }
 
 // ListenFeed calls changed each time events come out, written by any process, until ctx is done;
