@@ -17,9 +17,8 @@ type WebhookStore interface {
 	// FanOut makes deliveries of the events that came out for every enabled webhook.
 	FanOut(ctx context.Context, limit int) (int, error)
 	// DueDeliveries returns the deliveries due at now, each the first pending one of its
-	// webhook and ticket.
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]webhook.Delivery, error)
-	Webhook(ctx context.Context, id string) (webhook.Webhook, error)
+	// webhook and ticket, with its webhook.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]webhook.Due, error)
 	EventOut(ctx context.Context, position int64) (ticket.OutEvent, error)
 	RecordAttempt(ctx context.Context, deliveryID string, a webhook.Attempt, status webhook.Status, next *time.Time) error
 	SetWebhookEnabled(ctx context.Context, id string, enabled bool) (webhook.Webhook, error)
@@ -52,8 +51,11 @@ type WebhookPump struct {
 }
 
 const (
-	// pumpRun is how long one run of the activity pumps before it returns to its workflow.
-	pumpRun = time.Minute
+	// PumpRun is how long one run of the activity pumps before it returns to its workflow. Runs
+	// are long since deliveries wait while one run hands over to the next, which under load takes
+	// the round trips of a workflow task and an activity task; a dead worker's run is taken over
+	// once its heartbeat stops, not when its run would have ended.
+	PumpRun = time.Hour
 	// pumpPoll is how often it looks for due retries and for events that came without a notice.
 	pumpPoll = time.Second
 	// pumpConcurrency bounds the deliveries in flight at once.
@@ -63,7 +65,7 @@ const (
 // Pump fans the new events out to the webhooks and makes the due deliveries, for about a minute,
 // woken by PostgreSQL when events come out.
 func (p *WebhookPump) Pump(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, pumpRun)
+	ctx, cancel := context.WithTimeout(ctx, PumpRun)
 	defer cancel()
 	// A worker that stops lets the pump go at once, rather than wait for it within its shutdown
 	// timeout: the workflow gives the next run to another worker, or to this one restarted.
@@ -85,10 +87,11 @@ func (p *WebhookPump) Pump(ctx context.Context) error {
 	var (
 		mu       sync.Mutex
 		inFlight = map[lane]bool{}
-		// attempted holds the attempts this run made, by delivery and due time: a read of the due
-		// deliveries that began before an attempt was recorded still shows it due, and must not
-		// have it made again. A redelivery is due at a new time.
-		attempted = map[attempt]bool{}
+		// attempted holds the attempts this run made, by delivery and due time, with when each was
+		// recorded (zero until it is): a read of the due deliveries that began before an attempt
+		// was recorded still shows it due, and must not have it made again. A redelivery is due
+		// at a new time.
+		attempted = map[attempt]time.Time{}
 		done      = make(chan struct{}, pumpConcurrency)
 		slots     = make(chan struct{}, pumpConcurrency)
 		wg        sync.WaitGroup
@@ -102,16 +105,25 @@ func (p *WebhookPump) Pump(ctx context.Context) error {
 		if _, err := p.Store.FanOut(ctx, ticket.MaxPageSize); err != nil && ctx.Err() == nil {
 			p.Log.WarnContext(ctx, "webhooks: fan out", "error", err)
 		}
-		due, err := p.Store.DueDeliveries(ctx, time.Now(), 4*pumpConcurrency)
+		read := time.Now()
+		due, err := p.Store.DueDeliveries(ctx, read, 4*pumpConcurrency)
 		if err != nil && ctx.Err() == nil {
 			p.Log.WarnContext(ctx, "webhooks: read the due deliveries", "error", err)
 		}
+		mu.Lock()
+		for a, recorded := range attempted {
+			if !recorded.IsZero() && recorded.Before(read) {
+				delete(attempted, a) // recorded before this read began: no read from now on shows it due
+			}
+		}
+		mu.Unlock()
 		for _, d := range due {
 			l, a := lane{d.WebhookID, d.TicketID}, attempt{d.ID, *d.NextAttemptAt}
 			mu.Lock()
-			skip := inFlight[l] || attempted[a] // its ticket's last delivery is being made, or this one was
+			_, made := attempted[a]
+			skip := inFlight[l] || made // its ticket's last delivery is being made, or this one was
 			if !skip {
-				inFlight[l], attempted[a] = true, true
+				inFlight[l], attempted[a] = true, time.Time{}
 			}
 			mu.Unlock()
 			if skip {
@@ -129,6 +141,7 @@ func (p *WebhookPump) Pump(ctx context.Context) error {
 				p.deliver(ctx, d)
 				mu.Lock()
 				delete(inFlight, l)
+				attempted[a] = time.Now()
 				mu.Unlock()
 				select {
 				case done <- struct{}{}:
@@ -156,12 +169,8 @@ type attempt struct {
 }
 
 // deliver makes one attempt at a delivery and records it.
-func (p *WebhookPump) deliver(ctx context.Context, d webhook.Delivery) {
-	w, err := p.Store.Webhook(ctx, d.WebhookID)
-	if err != nil {
-		p.Log.WarnContext(ctx, "webhooks: read the webhook", "webhook_id", d.WebhookID, "error", err)
-		return
-	}
+func (p *WebhookPump) deliver(ctx context.Context, d webhook.Due) {
+	w := d.Webhook
 	e, err := p.Store.EventOut(ctx, d.Position)
 	if err != nil {
 		p.Log.WarnContext(ctx, "webhooks: read the event", "delivery_id", d.ID, "error", err)

@@ -14,7 +14,7 @@ import (
 // would stop every webhook's deliveries. The deliveries' own retries are the pump's business and
 // are kept in PostgreSQL, so no ticket's history, nor this one's, grows with them.
 var pumpOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 5 * time.Minute,
+	StartToCloseTimeout: activities.PumpRun + 5*time.Minute,
 	HeartbeatTimeout:    20 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,

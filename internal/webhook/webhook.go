@@ -75,6 +75,12 @@ type Delivery struct {
 	ScheduledFrom time.Time
 }
 
+// Due is a delivery due to be made, with the webhook it goes to.
+type Due struct {
+	Delivery
+	Webhook Webhook
+}
+
 // Outcome returns the delivery's status and next attempt after one more attempt a: done when it
 // succeeded, failed for good when the receiver is gone or the schedule has no attempt left, else
 // pending until the next attempt.

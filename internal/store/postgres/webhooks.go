@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,16 +19,31 @@ const webhookColumns = `id, url, types, description, secret, coalesce(previous_s
 	created_at, disabled_at`
 
 func scanWebhook(row pgx.CollectableRow) (webhook.Webhook, error) {
-	var w webhook.Webhook
-	var types []string
-	err := row.Scan(&w.ID, &w.URL, &types, &w.Description, &w.Secret, &w.PreviousSecret, &w.PreviousUntil,
-		&w.CreatedAt, &w.DisabledAt)
-	for _, t := range types {
+	var w webhookRow
+	err := row.Scan(w.dest()...)
+	return w.webhook(), err
+}
+
+// webhookRow is a webhook as webhookColumns read it.
+type webhookRow struct {
+	w     webhook.Webhook
+	types []string
+}
+
+func (r *webhookRow) dest() []any {
+	w := &r.w
+	return []any{&w.ID, &w.URL, &r.types, &w.Description, &w.Secret, &w.PreviousSecret, &w.PreviousUntil,
+		&w.CreatedAt, &w.DisabledAt}
+}
+
+func (r *webhookRow) webhook() webhook.Webhook {
+	w := r.w
+	for _, t := range r.types {
 		w.Types = append(w.Types, ticket.EventType(t))
 	}
 	w.CreatedAt = w.CreatedAt.UTC()
 	w.PreviousUntil, w.DisabledAt = utc(w.PreviousUntil), utc(w.DisabledAt)
-	return w, err
+	return w
 }
 
 // oneWebhook runs a statement that returns a webhook's row, ENOTFOUND when it returns none.
@@ -101,69 +118,65 @@ WHERE id = $1 RETURNING `+webhookColumns, id, webhook.RotationOverlap.Seconds(),
 }
 
 // FanOut makes deliveries of the events that came out for every enabled webhook, up to limit
-// events each, and returns how many it made. Each webhook's deliveries and its new fanned_out
-// position are written in one transaction, so an event becomes one delivery per webhook however
-// often this runs.
+// events, and returns how many it made. It reads the feed once, from the webhook furthest behind,
+// and writes, in one transaction, the deliveries and each webhook's fanned_out position, which
+// only ever moves on. A delivery is one per webhook and position, so however often this runs,
+// and however many pumps run it at once (a retried activity beside one that has not noticed that
+// it was replaced yet), an event becomes one delivery of each webhook; a read that raced another
+// only makes again, to no effect, deliveries that the other made.
 func (db *DB) FanOut(ctx context.Context, limit int) (int, error) {
-	rows, _ := db.pool.Query(ctx, `SELECT id FROM webhooks WHERE disabled_at IS NULL ORDER BY id`)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	type target struct {
+		id        string
+		fannedOut int64
+		types     []string
+	}
+	rows, _ := db.pool.Query(ctx, `SELECT id, fanned_out, types FROM webhooks WHERE disabled_at IS NULL`)
+	targets, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (target, error) {
+		var t target
+		return t, row.Scan(&t.id, &t.fannedOut, &t.types)
+	})
 	if err != nil {
 		return 0, translate(ctx, err, "list the webhooks to fan out to")
 	}
-	made := 0
-	for _, id := range ids {
-		n, err := db.fanOut(ctx, id, limit)
-		if err != nil {
-			return made, err
-		}
-		made += n
+	if len(targets) == 0 {
+		return 0, nil
 	}
-	return made, nil
-}
-
-func (db *DB) fanOut(ctx context.Context, id string, limit int) (int, error) {
-	n := 0
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		var after int64
-		var types []string
-		// FOR UPDATE: two pumps (a retried activity beside one that has not noticed it was
-		// replaced yet) take turns instead of reading the same events.
-		if err := tx.QueryRow(ctx, `SELECT fanned_out, types FROM webhooks WHERE id = $1 AND disabled_at IS NULL FOR UPDATE`,
-			id).Scan(&after, &types); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil // deleted or disabled meanwhile
-			}
-			return err
+	from := slices.MinFunc(targets, func(a, b target) int { return cmp.Compare(a.fannedOut, b.fannedOut) }).fannedOut
+	page, err := db.ReadFeed(ctx, ticket.FeedFilter{After: from, Limit: limit, UpTo: ticket.VisibilityInternal})
+	if err != nil {
+		return 0, err
+	}
+	if page.Next == from {
+		return 0, nil
+	}
+	// One batch is one round trip and one transaction. A webhook disabled or deleted since the
+	// read gets no delivery, nor a new position.
+	b := &pgx.Batch{}
+	made := 0
+	for _, t := range targets {
+		if t.fannedOut >= page.Next {
+			continue
 		}
-		f := ticket.FeedFilter{After: after, Limit: limit, UpTo: ticket.VisibilityInternal}
-		for _, t := range types {
-			f.Types = append(f.Types, ticket.EventType(t))
-		}
-		page, _, err := readFeed(ctx, tx, f)
-		if err != nil {
-			return err
-		}
-		if page.Next == after {
-			return nil
-		}
-		b := &pgx.Batch{}
 		for _, e := range page.Items {
+			if e.Position <= t.fannedOut || len(t.types) > 0 && !slices.Contains(t.types, string(e.Event.Type)) {
+				continue
+			}
 			did, err := uuid.NewV7()
 			if err != nil {
-				return err
+				return 0, err
 			}
 			b.Queue(`INSERT INTO webhook_deliveries (id, webhook_id, position, ticket_id, seq, event_type, status, next_attempt_at, created_at, scheduled_from)
-VALUES ($1, $2, $3, $4, $5, $6, 'pending', now(), now(), now()) ON CONFLICT (webhook_id, position) DO NOTHING`,
-				did, id, e.Position, e.Ticket.ID, e.Event.Seq, string(e.Event.Type))
+SELECT $1, id, $3, $4, $5, $6, 'pending', now(), now(), now() FROM webhooks WHERE id = $2 AND disabled_at IS NULL
+ON CONFLICT (webhook_id, position) DO NOTHING`,
+				did, t.id, e.Position, e.Ticket.ID, e.Event.Seq, string(e.Event.Type))
+			made++
 		}
-		b.Queue(`UPDATE webhooks SET fanned_out = $2 WHERE id = $1`, id, page.Next)
-		n = len(page.Items)
-		return tx.SendBatch(ctx, b).Close()
-	})
-	if err != nil {
-		return 0, translate(ctx, err, "fan out to webhook %s", id)
+		b.Queue(`UPDATE webhooks SET fanned_out = greatest(fanned_out, $2) WHERE id = $1 AND disabled_at IS NULL`, t.id, page.Next)
 	}
-	return n, nil
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return 0, translate(ctx, err, "fan out to the webhooks")
+	}
+	return made, nil
 }
 
 const deliveryColumns = `d.id, d.webhook_id, d.position, d.ticket_id, d.seq, d.event_type, d.status, d.attempts,
@@ -178,11 +191,26 @@ type storedAttempt struct {
 }
 
 func scanDelivery(row pgx.CollectableRow) (webhook.Delivery, error) {
-	var d webhook.Delivery
-	var attempts []storedAttempt
-	err := row.Scan(&d.ID, &d.WebhookID, &d.Position, &d.TicketID, &d.Seq, &d.EventType, &d.Status, &attempts,
-		&d.NextAttemptAt, &d.CreatedAt, &d.ScheduledFrom)
-	for _, a := range attempts {
+	var d deliveryRow
+	err := row.Scan(d.dest()...)
+	return d.delivery(), err
+}
+
+// deliveryRow is a delivery as deliveryColumns read it.
+type deliveryRow struct {
+	d        webhook.Delivery
+	attempts []storedAttempt
+}
+
+func (r *deliveryRow) dest() []any {
+	d := &r.d
+	return []any{&d.ID, &d.WebhookID, &d.Position, &d.TicketID, &d.Seq, &d.EventType, &d.Status, &r.attempts,
+		&d.NextAttemptAt, &d.CreatedAt, &d.ScheduledFrom}
+}
+
+func (r *deliveryRow) delivery() webhook.Delivery {
+	d := r.d
+	for _, a := range r.attempts {
 		at := webhook.Attempt{At: a.At.UTC(), Duration: time.Duration(a.DurationMS * float64(time.Millisecond))}
 		if a.ResponseStatus != nil {
 			at.Status = *a.ResponseStatus
@@ -194,25 +222,33 @@ func scanDelivery(row pgx.CollectableRow) (webhook.Delivery, error) {
 	}
 	d.CreatedAt, d.ScheduledFrom = d.CreatedAt.UTC(), d.ScheduledFrom.UTC()
 	d.NextAttemptAt = utc(d.NextAttemptAt)
-	return d, err
+	return d
 }
 
 // DueDeliveries returns up to limit deliveries whose attempt is due at now, of enabled webhooks,
 // each the first pending one of its webhook and ticket, so that a ticket's events reach a
-// webhook in order; the most overdue first.
-func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]webhook.Delivery, error) {
+// webhook in order; the most overdue first; each with its webhook as it is now.
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]webhook.Due, error) {
+	// The webhook's columns are read in a subquery of its own, where they need no prefix.
 	rows, _ := db.pool.Query(ctx, `
-SELECT `+deliveryColumns+` FROM (
+SELECT `+deliveryColumns+`, w.* FROM (
 	SELECT DISTINCT ON (webhook_id, ticket_id) * FROM webhook_deliveries WHERE status = 'pending'
 	ORDER BY webhook_id, ticket_id, position
-) AS d JOIN webhooks w ON w.id = d.webhook_id AND w.disabled_at IS NULL
+) AS d CROSS JOIN LATERAL (
+	SELECT `+webhookColumns+` FROM webhooks WHERE id = d.webhook_id AND disabled_at IS NULL
+) AS w
 WHERE d.next_attempt_at <= $1
 ORDER BY d.next_attempt_at, d.position LIMIT $2`, now, limit)
-	ds, err := pgx.CollectRows(rows, scanDelivery)
+	due, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (webhook.Due, error) {
+		var d deliveryRow
+		var w webhookRow
+		err := row.Scan(append(d.dest(), w.dest()...)...)
+		return webhook.Due{Delivery: d.delivery(), Webhook: w.webhook()}, err
+	})
 	if err != nil {
 		return nil, translate(ctx, err, "read the due deliveries")
 	}
-	return ds, nil
+	return due, nil
 }
 
 // RecordAttempt adds an attempt to a pending delivery, with the status and next attempt it
