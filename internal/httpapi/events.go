@@ -203,18 +203,21 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 			buf = append(buf, ": keep-alive\n\n"...)
 		}
 		for _, e := range events {
-			data, err := s.encoded.get(e, p, func() ([]byte, error) { return json.Marshal(s.viewOutEvent(e, p)) })
+			frame, err := s.encoded.get(e, p, func() ([]byte, error) {
+				data, err := json.Marshal(s.viewOutEvent(e, p))
+				return fmt.Appendf(nil, "id: %s\nevent: %s%s\ndata: %s\n\n", s.cursors.position(e.Position), outEventPrefix, e.Event.Type, data), err
+			})
 			if err != nil {
 				return err
 			}
-			buf = fmt.Appendf(buf, "id: %s\nevent: %s%s\ndata: %s\n\n", s.cursors.position(e.Position), outEventPrefix, e.Event.Type, data)
+			buf = append(buf, frame...)
 		}
 	}
 }
 
-// encodedEvents keeps the last events that streams sent, encoded, by position and by what their
-// readers may read: with many streams open, each event is encoded once for each kind of reader
-// instead of once per stream.
+// encodedEvents keeps the last events that streams sent, as the frames of the stream, by position
+// and by what their readers may read: with many streams open, each event is encoded and its
+// cursor signed once for each kind of reader instead of once per stream.
 type encodedEvents struct {
 	mu    sync.Mutex
 	m     map[encodedKey][]byte

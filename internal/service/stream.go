@@ -25,13 +25,14 @@ type FeedStore interface {
 
 // hub reads the feed once for every stream of the process: each time PostgreSQL says that events
 // came out, and every hubPoll in case a notice came before its events settled. It keeps the last
-// hubRecent events, from which each stream takes those it may read. A stream that is further
-// behind, as one resuming from an old cursor is, reads the store itself until it catches up.
+// hubRecent events (and up to a quarter more), from which each stream takes those it may read. A
+// stream that is further behind, as one resuming from an old cursor is, reads the store itself
+// until it catches up.
 type hub struct {
 	store FeedStore
 	log   *slog.Logger
 	wake  chan struct{}
-	keep  int // how many events recent holds at most
+	keep  int // how many events recent holds at least, once it has them
 
 	mu sync.Mutex
 	// recent holds every event of the feed in (base, head], in order; head is -1 until the hub
@@ -112,7 +113,9 @@ func (h *hub) publish(events []ticket.OutEvent, head int64) {
 		h.base = head
 	}
 	h.recent = append(h.recent, events...)
-	if extra := len(h.recent) - h.keep; extra > 0 {
+	// Trimmed once it holds a quarter more than it keeps, not at each event: a trim copies what
+	// it keeps, into a new array, since streams may still be reading the old one.
+	if extra := len(h.recent) - h.keep; extra > 0 && len(h.recent) > h.keep+h.keep/4 {
 		h.base = h.recent[extra-1].Position
 		h.recent = append(h.recent[:0:0], h.recent[extra:]...)
 	}
@@ -161,9 +164,15 @@ func (st *Stream) Next(ctx context.Context, wait time.Duration) ([]ticket.OutEve
 			i, _ := slices.BinarySearchFunc(h.recent, st.f.After+1, func(e ticket.OutEvent, pos int64) int {
 				return cmp.Compare(e.Position, pos)
 			})
-			for _, e := range h.recent[i:] {
-				if st.f.Matches(e) {
-					out = append(out, e)
+			if st.f.MatchesAll() {
+				// recent only grows past its end and is replaced when trimmed: what it holds
+				// now is never written again, and is shared rather than copied.
+				out = slices.Clip(h.recent[i:])
+			} else {
+				for _, e := range h.recent[i:] {
+					if st.f.Matches(e) {
+						out = append(out, e)
+					}
 				}
 			}
 			st.f.After = head

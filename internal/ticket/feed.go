@@ -55,6 +55,11 @@ func (e Event) RecordsNote() bool {
 	return e.Data["visibility"] == string(VisibilityInternal)
 }
 
+// MatchesAll reports whether f keeps every event, as an agent's feed with no condition does.
+func (f FeedFilter) MatchesAll() bool {
+	return len(f.Types) == 0 && f.TicketID == "" && f.Requester == "" && f.UpTo == VisibilityInternal
+}
+
 // Matches reports whether e is an event that f asks for, After and Limit aside: the same events
 // that a store's reading of the feed keeps.
 func (f FeedFilter) Matches(e OutEvent) bool {

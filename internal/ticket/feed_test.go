@@ -43,5 +43,16 @@ func TestFeedFilterMatches(t *testing.T) {
 		if got := tt.f.Matches(tt.e); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
+		// A filter that keeps every event keeps this one; one that keeps this one but not the
+		// other events here does not say it keeps every event.
+		all := tt.f.MatchesAll()
+		for _, e := range []ticket.OutEvent{note, reply, closed} {
+			if all && !tt.f.Matches(e) {
+				t.Errorf("%s: says it keeps every event, but not %v", tt.name, e.Event.Type)
+			}
+		}
+		if keepsAll := tt.f.Matches(note) && tt.f.Matches(reply) && tt.f.Matches(closed); all != keepsAll {
+			t.Errorf("%s: MatchesAll %v, but it keeps all three events: %v", tt.name, all, keepsAll)
+		}
 	}
 }
