@@ -725,6 +725,7 @@ func (b *bench) perOp() (cpu, work map[string]map[string]float64) {
 		"raw-update-alone": b.report.RawUpdateAlone.Ops, "transition-alone": b.report.TransitionAlone.Ops,
 		"raw-get": b.report.RawGet.Ops, "get": b.report.Get.Ops, "list": b.report.List.Ops,
 		"list-assignee": b.report.ListAssignee.Ops, "search": b.report.Search.Ops,
+		"event-transition": b.report.EventTransition.Ops,
 	}
 	cpu, work = map[string]map[string]float64{}, map[string]map[string]float64{}
 	for phase, groups := range b.cpu {

@@ -294,7 +294,7 @@ func cmpDesc(a, b float64) int {
 // phaseOrder lists the phases of m in the order of the table.
 func phaseOrder[V any](m map[string]V) []string {
 	order := []string{"raw-start", "create", "raw-update", "transition", "raw-update-alone", "transition-alone",
-		"raw-get", "get", "list"}
+		"raw-get", "get", "list", "event-transition"}
 	phases := make([]string, 0, len(m))
 	for p := range m {
 		if slices.Contains(order, p) {
