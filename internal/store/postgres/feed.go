@@ -51,9 +51,10 @@ func (db *DB) ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPag
 	}
 }
 
-// settleWait bounds how long ReadFeed waits for events to settle: longer than the writes of a few
-// changes take, beyond which something else holds the horizon back.
-const settleWait = 100 * time.Millisecond
+// settleWait bounds how long ReadFeed waits for events to settle: longer than ordinary
+// transactions last (a CREATE DATABASE of the tests holds the horizon for a while), beyond which
+// a long transaction holds it back and the reader is better told what is settled.
+const settleWait = 500 * time.Millisecond
 
 // horizon is what a read of the feed saw beside its events: the position below which every event
 // is settled, and the highest position of an event committed.
