@@ -62,8 +62,8 @@ const (
 	pumpConcurrency = 32
 )
 
-// Pump fans the new events out to the webhooks and makes the due deliveries, for about a minute,
-// woken by PostgreSQL when events come out.
+// Pump fans the new events out to the webhooks and makes the due deliveries, for PumpRun, woken
+// by PostgreSQL when events come out.
 func (p *WebhookPump) Pump(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, PumpRun)
 	defer cancel()

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ticketflow/ticketflow"
 	"github.com/ticketflow/ticketflow/internal/ticket"
 	"github.com/ticketflow/ticketflow/internal/wire"
@@ -33,22 +31,18 @@ func (db *DB) ReadFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPag
 	// transaction that sends no notice. Events committed after the first read are not waited for:
 	// under load there always are some.
 	began := time.Now()
-	wait := time.Millisecond
-	for first, target := true, int64(0); ; first = false {
-		page, h, err := readFeed(ctx, db.pool, f)
-		if first {
-			target = h.latest
-		}
-		if err != nil || h.settled > target || len(page.Items) == f.Limit || time.Since(began) > settleWait {
-			return page, err
-		}
+	page, h, err := db.readFeed(ctx, f)
+	target := h.latest
+	for wait := time.Millisecond; err == nil && h.settled <= target && len(page.Items) < f.Limit &&
+		time.Since(began) <= settleWait; wait = min(2*wait, settleWait/8) {
 		select {
 		case <-ctx.Done():
 			return page, nil
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, settleWait/8)
+		page, h, err = db.readFeed(ctx, f)
 	}
+	return page, err
 }
 
 // settleWait bounds how long ReadFeed waits for events to settle: longer than ordinary
@@ -60,12 +54,7 @@ const settleWait = 500 * time.Millisecond
 // is settled, and the highest position of an event committed.
 type horizon struct{ settled, latest int64 }
 
-// querier runs a query: the pool, or a transaction.
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-func readFeed(ctx context.Context, db querier, f ticket.FeedFilter) (ticket.FeedPage, horizon, error) {
+func (db *DB) readFeed(ctx context.Context, f ticket.FeedFilter) (ticket.FeedPage, horizon, error) {
 	if f.Limit < 1 || f.Limit > ticket.MaxPageSize {
 		return ticket.FeedPage{}, horizon{}, ticket.Errorf(ticket.EINVALID, "limit must be 1 to %d, not %d", ticket.MaxPageSize, f.Limit)
 	}
@@ -112,7 +101,7 @@ FROM h LEFT JOIN LATERAL (
 	ORDER BY o.position LIMIT ` + q.arg(f.Limit) + `
 ) AS e ON true
 ORDER BY e.position`
-	rows, err := db.Query(ctx, sql, q.args...)
+	rows, err := db.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return ticket.FeedPage{}, horizon{}, translate(ctx, err, "read the feed")
 	}

@@ -319,7 +319,7 @@ WHERE d.id = $1 AND d.webhook_id = $2 RETURNING `+deliveryColumns, deliveryID, w
 
 // EventOut returns the event out at a position, as the feed has it; ENOTFOUND when there is none.
 func (db *DB) EventOut(ctx context.Context, position int64) (ticket.OutEvent, error) {
-	page, _, err := readFeed(ctx, db.pool, ticket.FeedFilter{After: position - 1, Limit: 1, UpTo: ticket.VisibilityInternal})
+	page, _, err := db.readFeed(ctx, ticket.FeedFilter{After: position - 1, Limit: 1, UpTo: ticket.VisibilityInternal})
 	if err != nil {
 		return ticket.OutEvent{}, err
 	}
